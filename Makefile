@@ -1,0 +1,20 @@
+# citylake — the two commands a newcomer types: `make demo` and `make test`.
+.PHONY: setup demo test down lint bench
+
+setup:
+	./scripts/setup.sh
+
+demo: setup
+	.venv/bin/citylake demo
+
+test: setup
+	.venv/bin/python -m pytest -v tests
+
+down:
+	@[ ! -x .venv/bin/citylake ] || .venv/bin/citylake down
+
+lint: setup
+	.venv/bin/ruff check .
+
+bench: setup
+	.venv/bin/python bench/bench_extract.py

@@ -1,0 +1,196 @@
+"""Delta Lake I/O and the Spark bridge, in one place.
+
+delta-spark's jars cannot be fetched here, so Spark never talks Delta directly:
+* **read**: delta-rs resolves the snapshot's files; Spark reads exactly those parquet files.
+* **write**: Spark executors write parquet with pyarrow (``mapInArrow``), return each file's
+  path, size, partition values and Delta statistics, and the driver commits them all as one Delta
+  transaction with delta-rs. A failed job leaves only unreferenced files (vacuum removes them).
+
+The tables stay standard Delta, readable by delta-spark, Databricks, Trino, DuckDB and Polars.
+Small tables (reference data, marts) are written from Arrow with :func:`write_arrow`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from typing import Iterator, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.transaction import AddAction, create_table_with_add_actions
+
+# Delta keeps min/max statistics for string prefixes; long strings are left without them.
+_STRING_STATS_LIMIT = 32
+
+
+def exists(uri: str) -> bool:
+    return DeltaTable.is_deltatable(uri)
+
+
+def table(uri: str, version: int | None = None) -> DeltaTable:
+    return DeltaTable(uri, version=version)
+
+
+def read_arrow(uri: str, columns: Sequence[str] | None = None, filter=None, version: int | None = None) -> pa.Table:
+    return DeltaTable(uri, version=version).to_pyarrow_dataset().to_table(columns=columns, filter=filter)
+
+
+def commit_properties(app_id: str | None = None, version: int | None = None,
+                      metadata: dict | None = None) -> CommitProperties:
+    txns = [Transaction(app_id=app_id, version=version)] if app_id is not None else None
+    custom = {k: (v if isinstance(v, str) else json.dumps(v)) for k, v in (metadata or {}).items()}
+    return CommitProperties(app_transactions=txns, custom_metadata=custom or None)
+
+
+def write_arrow(data: pa.Table, uri: str, mode: str = "append", partition_by: Sequence[str] | None = None,
+                app_id: str | None = None, app_version: int | None = None, metadata: dict | None = None,
+                schema_mode: str | None = None) -> None:
+    """Write an Arrow table as one Delta commit (optionally tagged as app transaction ``app_id``)."""
+    write_deltalake(uri, data, mode=mode, partition_by=list(partition_by) if partition_by else None,
+                    schema_mode=schema_mode,
+                    commit_properties=commit_properties(app_id, app_version, metadata))
+
+
+# ----------------------------------------------------------------------------------------------
+# Spark side
+# ----------------------------------------------------------------------------------------------
+
+def read_spark(spark, uri: str, version: int | None = None):
+    """The snapshot's files as a Spark DataFrame (never a folder scan: compaction leaves old files)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    snapshot = DeltaTable(uri, version=version)
+    files = snapshot.file_uris()
+    arrow_schema = pa.schema(snapshot.schema().to_arrow())
+    spark_schema = from_arrow_schema(arrow_schema)
+    if not files:
+        return spark.createDataFrame([], spark_schema)
+    df = spark.read.option("basePath", snapshot.table_uri).schema(spark_schema).parquet(*files)
+    return df.select(*arrow_schema.names)
+
+
+def _stat_value(value):
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat(timespec="milliseconds") + "Z"
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return None
+    if hasattr(value, "as_py"):
+        return _stat_value(value.as_py())
+    if isinstance(value, float) and value != value:  # NaN has no order
+        return None
+    return float(value) if type(value).__name__ == "Decimal" else value
+
+
+def file_stats(data: pa.Table) -> str:
+    """Delta statistics (numRecords, min/max, nullCount) for one data file."""
+    mins, maxs, nulls = {}, {}, {}
+    for name, column in zip(data.column_names, data.columns):
+        kind = column.type
+        if pa.types.is_nested(kind):
+            continue
+        nulls[name] = column.null_count
+        if column.null_count == len(column) or pa.types.is_binary(kind) or pa.types.is_boolean(kind):
+            continue
+        if pa.types.is_dictionary(kind):
+            column = column.cast(kind.value_type)
+        minmax = pc.min_max(column)
+        lo, hi = _stat_value(minmax["min"].as_py()), _stat_value(minmax["max"].as_py())
+        if isinstance(lo, str) and (len(lo) > _STRING_STATS_LIMIT or len(hi) > _STRING_STATS_LIMIT):
+            continue
+        if lo is not None and hi is not None:
+            mins[name], maxs[name] = lo, hi
+    return json.dumps({"numRecords": data.num_rows, "minValues": mins, "maxValues": maxs,
+                       "nullCount": nulls}, default=str)
+
+
+def _partition_path(values: dict[str, str | None]) -> str:
+    from urllib.parse import quote
+
+    return "/".join(f"{k}={'__HIVE_DEFAULT_PARTITION__' if v is None else quote(str(v), safe='')}"
+                    for k, v in values.items())
+
+
+def _parquet_writer(table_uri: str, partition_by: Sequence[str], run_id: str):
+    """The function executors run: Arrow batches in, one parquet file per partition value out."""
+
+    def write(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        import pyarrow.fs as pafs
+
+        batches = list(batches)
+        if not batches or sum(b.num_rows for b in batches) == 0:
+            return
+        data = pa.Table.from_batches(batches)
+        fs, root = pafs.FileSystem.from_uri(table_uri)
+        groups: list[tuple[dict, pa.Table]]
+        if partition_by:
+            keys = data.select(list(partition_by)).group_by(list(partition_by)).aggregate([])
+            groups = []
+            for key in keys.to_pylist():
+                mask = None
+                for col, val in key.items():
+                    cond = pc.is_null(data[col]) if val is None else pc.equal(data[col], val)
+                    mask = cond if mask is None else pc.and_(mask, cond)
+                part = data.filter(mask).drop_columns(list(partition_by))
+                groups.append(({k: (None if v is None else str(v)) for k, v in key.items()}, part))
+        else:
+            groups = [({}, data)]
+        out = []
+        for values, part in groups:
+            rel = f"part-{run_id}-{uuid.uuid4().hex}.zstd.parquet"
+            if values:
+                rel = f"{_partition_path(values)}/{rel}"
+            full = f"{root.rstrip('/')}/{rel}"
+            fs.create_dir(full.rsplit("/", 1)[0], recursive=True)
+            with fs.open_output_stream(full) as sink:
+                pq.write_table(part, sink, compression="zstd", coerce_timestamps="us",
+                               allow_truncated_timestamps=False)
+            size = fs.get_file_info(full).size
+            out.append({"path": rel, "size": size, "partition_values": json.dumps(values),
+                        "stats": file_stats(part)})
+        yield pa.RecordBatch.from_pylist(out, schema=_WRITTEN_SCHEMA)
+
+    return write
+
+
+_WRITTEN_SCHEMA = pa.schema([("path", pa.string()), ("size", pa.int64()),
+                             ("partition_values", pa.string()), ("stats", pa.string())])
+
+
+def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] | None = None,
+                app_id: str | None = None, app_version: int | None = None,
+                metadata: dict | None = None) -> int:
+    """Write a Spark DataFrame as one Delta transaction; returns the number of files added.
+
+    ``mode`` is ``append`` or ``overwrite`` (the whole table, atomically).
+    """
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    partition_by = list(partition_by or [])
+    # timestamps are UTC instants in Delta (the session time zone is UTC: citylake.spark)
+    arrow_schema = to_arrow_schema(df.schema, timezone="UTC")
+    if partition_by:
+        df = df.repartition(*partition_by)
+    run_id = uuid.uuid4().hex[:12]
+    written = df.mapInArrow(_parquet_writer(uri, partition_by, run_id),
+                            "path string, size long, partition_values string, stats string").collect()
+    now_ms = int(time.time() * 1000)
+    actions = [AddAction(r["path"], r["size"], json.loads(r["partition_values"]), now_ms, True, r["stats"])
+               for r in written]
+    props = commit_properties(app_id, app_version, metadata)
+    if exists(uri):
+        DeltaTable(uri).create_write_transaction(actions, mode, arrow_schema, partition_by or None,
+                                                 commit_properties=props)
+    else:
+        from deltalake import Schema
+
+        create_table_with_add_actions(uri, Schema.from_arrow(arrow_schema), actions, mode="error",
+                                      partition_by=partition_by or None, commit_properties=props)
+    return len(actions)

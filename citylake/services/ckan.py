@@ -1,0 +1,143 @@
+"""The embedded CKAN 2.12 portal: own venv, PostgreSQL databases, DataStore, Redis, API token.
+
+CKAN lives in its own virtual environment (its pinned requirements clash with Airflow's); it is
+driven here through its command line and reached by citylake over HTTP, as a real portal is.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from citylake.services import postgres, redis
+from citylake.services.process import pid_alive, port_open, start_daemon, stop_daemon, wait_for_port
+from citylake.settings import REPO_ROOT, Settings
+
+CKAN_VERSION = "2.12.0"
+PLUGIN_DIR = REPO_ROOT / "infra" / "ckan" / "ckanext-nosolr"
+ADMIN = "citylake_admin"
+
+
+def home(settings: Settings) -> Path:
+    return settings.services_dir / "ckan"
+
+
+def _venv_python(settings: Settings) -> Path:
+    return home(settings) / "venv" / "bin" / "python"
+
+
+def _ckan(settings: Settings, *args: str, config: bool = True) -> subprocess.CompletedProcess:
+    exe = home(settings) / "venv" / "bin" / "ckan"
+    cmd = [str(exe), *(["-c", str(home(settings) / "ckan.ini")] if config else []), *args]
+    done = subprocess.run(cmd, text=True, capture_output=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"`ckan {' '.join(args[:3])}` failed ({done.returncode}):\n"
+                           f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
+def install(settings: Settings) -> None:
+    """Create CKAN's venv (idempotent: a marker records what was installed)."""
+    marker = home(settings) / "venv" / f".installed-{CKAN_VERSION}"
+    if marker.exists():
+        return
+    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
+    venv = home(settings) / "venv"
+    subprocess.run([uv, "venv", "-q", "--python", "python3.11", str(venv)], check=True)
+    subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
+                    "--compile-bytecode", f"ckan[requirements]=={CKAN_VERSION}", "-e", str(PLUGIN_DIR)],
+                   check=True)
+    marker.touch()
+
+
+def _password(settings: Settings) -> str:
+    path = home(settings) / "db_password"
+    if not path.exists():
+        path.write_text(secrets.token_hex(12))
+    return path.read_text().strip()
+
+
+def configure(settings: Settings) -> None:
+    """Write ckan.ini and initialise CKAN's databases once."""
+    h = home(settings)
+    ini = h / "ckan.ini"
+    h.mkdir(parents=True, exist_ok=True)
+    pw = _password(settings)
+    pg = f"127.0.0.1:{settings.pg_port}"
+    for role in ("ckan_default", "datastore_ro"):
+        postgres.ensure_role(settings, role, pw)
+    for db in ("ckan_default", "datastore_default"):
+        postgres.ensure_database(settings, db)
+    import psycopg
+
+    with psycopg.connect(settings.pg_dsn("postgres"), autocommit=True) as conn:
+        for db in ("ckan_default", "datastore_default"):
+            conn.execute(f'ALTER DATABASE "{db}" OWNER TO ckan_default')
+    if not ini.exists():
+        _ckan(settings, "generate", "config", str(ini), config=False)
+    (h / "storage").mkdir(exist_ok=True)
+    options = {
+        "sqlalchemy.url": f"postgresql://ckan_default:{pw}@{pg}/ckan_default",
+        "ckan.datastore.write_url": f"postgresql://ckan_default:{pw}@{pg}/datastore_default",
+        "ckan.datastore.read_url": f"postgresql://datastore_ro:{pw}@{pg}/datastore_default",
+        "ckan.site_url": settings.ckan_url,
+        "ckan.site_title": "Cổng dữ liệu mở TP.HCM (citylake demo)",
+        "ckan.redis.url": f"redis://127.0.0.1:{settings.redis_port}/0",
+        "solr_url": "http://127.0.0.1:9/solr/none",
+        "ckan.plugins": "citylake_nosolr activity datastore",
+        "ckan.storage_path": str(h / "storage"),
+        "ckan.max_resource_size": "200",
+        "ckan.auth.create_user_via_web": "false",
+        "ckan.datastore.sqlsearch.enabled": "true",
+        "ckan.locale_default": "vi",
+        "ckan.locales_offered": "vi en",
+        "ckan.display_timezone": "Asia/Ho_Chi_Minh",
+    }
+    _ckan(settings, "config-tool", str(ini), config=False, *[f"{k}={v}" for k, v in options.items()])
+    if not (h / ".db-initialised").exists():
+        _ckan(settings, "db", "init")
+        # the generated script is for psql: drop its \connect line, we connect to the db here
+        perms = "\n".join(line for line in _ckan(settings, "datastore", "set-permissions").stdout
+                          .splitlines() if not line.startswith("\\"))
+        with psycopg.connect(settings.pg_dsn("datastore_default"), autocommit=True) as conn:
+            conn.execute(perms)
+        _create_admin(settings)
+        (h / ".db-initialised").touch()
+
+
+def _create_admin(settings: Settings) -> None:
+    h = home(settings)
+    _ckan(settings, "user", "add", ADMIN, f"email={ADMIN}@citylake.invalid",
+          f"password={secrets.token_urlsafe(16)}")
+    _ckan(settings, "sysadmin", "add", ADMIN)
+    out = _ckan(settings, "user", "token", "add", ADMIN, "citylake-publisher").stdout
+    token = [line.strip() for line in out.splitlines() if line.strip()][-1]
+    (h / "api_token").write_text(token)
+    os.chmod(h / "api_token", 0o600)
+
+
+def start(settings: Settings) -> None:
+    """Install, configure and serve CKAN (with its PostgreSQL and Redis)."""
+    postgres.start(settings)
+    redis.start(settings)
+    if port_open(settings.ckan_port):
+        return
+    install(settings)
+    configure(settings)
+    h = home(settings)
+    env = dict(os.environ, CKAN_INI=str(h / "ckan.ini"))
+    start_daemon([str(h / "venv" / "bin" / "ckan"), "-c", str(h / "ckan.ini"), "run",
+                  "--host", "127.0.0.1", "--port", str(settings.ckan_port), "--disable-reloader"],
+                 pidfile=h / "ckan.pid", log=h / "ckan.log", env=env)
+    wait_for_port(settings.ckan_port, 90, "CKAN", h / "ckan.log")
+
+
+def running(settings: Settings) -> bool:
+    return pid_alive(home(settings) / "ckan.pid") and port_open(settings.ckan_port)
+
+
+def stop(settings: Settings) -> bool:
+    return stop_daemon(home(settings) / "ckan.pid")

@@ -1,0 +1,31 @@
+"""A private Redis for CKAN's cache and job queue."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+from citylake.services.process import port_open, wait_for_port
+from citylake.settings import Settings
+
+
+def start(settings: Settings) -> None:
+    if port_open(settings.redis_port):
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server not found: install the redis-server package (make setup)")
+    workdir = settings.services_dir / "redis"
+    workdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([binary, "--port", str(settings.redis_port), "--bind", "127.0.0.1",
+                    "--daemonize", "yes", "--save", "", "--appendonly", "no",
+                    "--dir", str(workdir), "--pidfile", str(workdir / "redis.pid"),
+                    "--logfile", str(workdir / "redis.log")], check=True)
+    wait_for_port(settings.redis_port, 20, "Redis", workdir / "redis.log")
+
+
+def stop(settings: Settings) -> bool:
+    if not port_open(settings.redis_port):
+        return False
+    subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(settings.redis_port), "shutdown", "nosave"],
+                   check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return True

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what citylake needs on a fresh Debian/Ubuntu machine: system packages (as root),
+# then the project venv from the one lock file. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v java >/dev/null 2>&1 || apt_packages+=(openjdk-17-jre-headless)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_packages+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
+command -v gcc >/dev/null 2>&1 || apt_packages+=(gcc)
+dpkg -s libpq-dev >/dev/null 2>&1 || apt_packages+=(libpq-dev)
+python3 -c "import ensurepip, venv" >/dev/null 2>&1 || apt_packages+=(python3-venv)
+command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing system packages: ${apt_packages[*]} (run as root or install them)" >&2
+    exit 1
+  fi
+  echo "setup: installing ${apt_packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+  # the packaged cluster is not ours: citylake starts its own on a private port
+  command -v pg_lsclusters >/dev/null 2>&1 && true
+fi
+
+stamp=.venv/.citylake-lock-$(sha256sum requirements.lock setup.cfg | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "setup: building .venv from requirements.lock"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  [ -x .venv/bin/uv ] || .venv/bin/python -m pip install -q "uv==0.13.8"
+  .venv/bin/uv pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock
+  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+  rm -f .venv/.citylake-lock-*
+  touch "$stamp"
+fi
+echo "setup: ready (.venv)"

@@ -1,0 +1,62 @@
+"""Test fixtures: a private deployment (own run folder, own port block) with real services."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_RUN_DIR = REPO / ".run" / "test"
+
+# Everything the tests start lives apart from a running demo (its own folder and ports).
+os.environ["CITYLAKE_RUN_DIR"] = str(TEST_RUN_DIR)
+os.environ["CITYLAKE_PORT_BASE"] = os.environ.get("CITYLAKE_TEST_PORT_BASE", "55300")
+os.environ.setdefault("CITYLAKE_SHUFFLE_PARTITIONS", "4")
+os.environ.pop("CITYLAKE_LAKEHOUSE", None)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from citylake.settings import Settings
+
+    return Settings()
+
+
+@pytest.fixture(scope="session")
+def postgres(settings):
+    from citylake.services import postgres as pg
+
+    pg.start(settings)
+    yield settings
+    pg.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def ckan(postgres, settings):
+    """A real CKAN 2.12 with DataStore, served over HTTP."""
+    from citylake.services import ckan as ckan_service, redis
+
+    ckan_service.start(settings)
+    yield settings
+    ckan_service.stop(settings)
+    redis.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def spark(settings):
+    from citylake.spark import spark_session
+
+    session = spark_session("citylake-tests", settings)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def lakehouse(tmp_path, monkeypatch):
+    """A fresh, empty lakehouse for one test."""
+    root = tmp_path / "lakehouse"
+    monkeypatch.setenv("CITYLAKE_LAKEHOUSE", str(root))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)

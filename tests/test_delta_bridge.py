@@ -1,0 +1,73 @@
+"""Spark writes parquet, delta-rs commits it: the tables must be plain, correct Delta."""
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable
+from deltalake.exceptions import CommitFailedError
+from pyspark.sql import functions as F
+
+from citylake import delta
+
+
+def _frame(spark, n: int):
+    return (spark.range(n)
+            .withColumn("ward", (F.col("id") % 3).cast("string"))
+            .withColumn("name", F.when(F.col("id") % 2 == 0, F.lit("Bệnh viện Chợ Rẫy"))
+                        .otherwise(F.lit(None)))
+            .withColumn("seen_at", F.to_timestamp(F.lit("2025-07-01 08:30:00"))))
+
+
+def test_spark_write_is_one_delta_commit_with_stats(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    files = delta.write_spark(_frame(spark, 10_000), uri, partition_by=["ward"],
+                              app_id="test-writer", app_version=7, metadata={"batch": "b1"})
+    table = DeltaTable(uri)
+    assert table.version() == 0 and files == 3
+    assert table.transaction_version("test-writer") == 7
+    actions = pa.table(table.get_add_actions(flatten=True)).to_pylist()
+    assert sum(a["num_records"] for a in actions) == 10_000
+    assert {a["partition.ward"] for a in actions} == {"0", "1", "2"}
+    assert sum(a["null_count.name"] for a in actions) == 5_000
+    assert min(a["min.id"] for a in actions) == 0 and max(a["max.id"] for a in actions) == 9_999
+    # timestamps are UTC instants, read the same by every engine
+    assert pa.schema(table.schema().to_arrow()).field("seen_at").type == pa.timestamp("us", tz="UTC")
+    ds = table.to_pyarrow_dataset()  # noqa: F841 (scanned by DuckDB by name)
+    got = duckdb.sql("select count(*), min(seen_at)::varchar from ds").fetchone()
+    assert got == (10_000, "2025-07-01 08:30:00+00")
+    assert table.history(1)[0]["batch"] == "b1"
+
+
+def test_spark_reads_the_snapshot_not_the_folder(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    delta.write_spark(_frame(spark, 1_000), uri, partition_by=["ward"])
+    delta.write_spark(_frame(spark, 10), uri, mode="overwrite", partition_by=["ward"])
+    # the old files are still on disk, but not in the snapshot
+    assert len(list((tmp_path / "t").rglob("*.parquet"))) > len(DeltaTable(uri).file_uris())
+    df = delta.read_spark(spark, uri)
+    assert df.count() == 10
+    assert delta.read_spark(spark, uri, version=0).count() == 1_000
+    assert set(df.columns) == {"id", "ward", "name", "seen_at"}
+
+
+def test_append_and_empty_table(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    delta.write_spark(_frame(spark, 5), uri)
+    delta.write_spark(_frame(spark, 5), uri, mode="append")
+    assert DeltaTable(uri).count() == 10
+    empty = delta.read_spark(spark, uri).filter("id < 0")
+    delta.write_spark(empty, uri, mode="overwrite")
+    assert DeltaTable(uri).count() == 0
+    assert delta.read_spark(spark, uri).count() == 0
+
+
+def test_racing_writers_with_same_app_version_conflict(tmp_path):
+    uri = str(tmp_path / "t")
+    data = pa.table({"id": [1, 2]})
+    delta.write_arrow(data, uri, app_id="ingest", app_version=1)
+    stale = DeltaTable(uri)
+    delta.write_arrow(data, uri, app_id="ingest", app_version=2)
+    with pytest.raises(CommitFailedError):
+        stale.create_write_transaction([], "append", data.schema,
+                                       commit_properties=delta.commit_properties("ingest", 2))
