@@ -102,6 +102,21 @@ class Settings:
             )
         return token_file.read_text().strip()
 
+    @property
+    def pseudonym_salt(self) -> str:
+        """Secret salt for pseudonymous keys (salted SHA-256 of citizen IDs); kept out of the lake."""
+        salt = os.environ.get("CITYLAKE_PSEUDONYM_SALT")
+        if salt:
+            return salt
+        path = self.run_dir / "secrets" / "pseudonym_salt"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
     def env(self) -> dict[str, str]:
         """The variables that hand these settings to a child process (Airflow, dbt, Spark)."""
         return {

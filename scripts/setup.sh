@@ -31,7 +31,7 @@ if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || python3 -m venv .venv
   [ -x .venv/bin/uv ] || .venv/bin/python -m pip install -q "uv==0.13.8"
   .venv/bin/uv pip sync -q --python .venv/bin/python --compile-bytecode requirements.lock
-  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps -e .
+  .venv/bin/uv pip install -q --python .venv/bin/python --no-deps --config-settings editable_mode=compat -e .
   rm -f .venv/.citylake-lock-*
   touch "$stamp"
 fi

@@ -1,0 +1,1 @@
+"""Sources into bronze: department databases (incremental, exactly once) and reference data."""

@@ -1,0 +1,1 @@
+"""Reference data that ships in packages (administrative units) turned into lakehouse tables."""

@@ -1,0 +1,1 @@
+"""Department source systems: their schemas, realistic generators, and extraction configs."""

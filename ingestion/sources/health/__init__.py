@@ -1,0 +1,1 @@
+"""The Health department (Sở Y tế) database: facilities and medical practice certificates."""

@@ -1,0 +1,299 @@
+"""A deterministic Health department database with the dirt real ones have.
+
+``create`` fills ``yte.co_so_kcb`` and ``yte.chung_chi_hanh_nghe`` at a scale (1.0 = 10,000
+facilities and 80,000 practice certificates); ``advance`` applies one day of changes (new rows,
+edits, revocations, late-committed rows). Same seed and step, same data.
+
+The dirt, on purpose: duplicate facilities (same code, another id, NFD name), names and addresses
+in NFC or NFD, missing wards, wards given by name only, malformed phone numbers, coordinates
+outside the city, certificates pointing at unknown facilities, and rows committed late with an
+``ngay_cap_nhat`` older than what was already extracted.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import psycopg
+
+from ingestion.reference.admin_units import legacy_wards
+
+SCHEMA_SQL = Path(__file__).with_name("schema.sql")
+FACILITIES_PER_SCALE = 10_000
+CERTIFICATES_PER_SCALE = 80_000
+EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc)
+INITIAL_SPAN_DAYS = 900
+
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Võ", "Vũ", "Đặng", "Bùi",
+            "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh", "Lâm", "Tạ"]
+SURNAME_WEIGHTS = np.array([38, 11, 9.5, 7, 5, 4, 4.5, 4, 2, 2, 2, 1.5, 1.5, 1.3, 1, 1, 1, 1, 0.8, 0.4])
+MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "Thu", "Quốc", "Hoàng", "Gia",
+          "Bảo", "Thùy", "Kim", "Anh", "Xuân", "Mỹ", "Công", "Tấn", "Phương"]
+GIVEN = ["An", "Anh", "Bình", "Châu", "Cường", "Dũng", "Duy", "Giang", "Hà", "Hải", "Hạnh", "Hiếu",
+         "Hoa", "Hùng", "Hương", "Khánh", "Khoa", "Lan", "Linh", "Long", "Mai", "Minh", "Nam",
+         "Ngân", "Nhung", "Phong", "Phúc", "Phương", "Quân", "Quang", "Sơn", "Tâm", "Thảo",
+         "Thắng", "Thành", "Trang", "Trinh", "Tuấn", "Tùng", "Uyên", "Việt", "Vy", "Xuân", "Yến",
+         "Đạt", "Ánh", "Ngọc", "Hằng", "Lộc", "Nhân"]
+STREETS = ["Nguyễn Trãi", "Lê Lợi", "Hai Bà Trưng", "Cách Mạng Tháng Tám", "Điện Biên Phủ",
+           "Võ Văn Tần", "Nguyễn Thị Minh Khai", "Lý Thường Kiệt", "Phan Xích Long", "Quang Trung",
+           "Nguyễn Oanh", "Phạm Văn Đồng", "Trường Chinh", "Âu Cơ", "Lạc Long Quân",
+           "Nguyễn Văn Linh", "Huỳnh Tấn Phát", "Kinh Dương Vương", "Phan Đăng Lưu", "Lê Văn Sỹ",
+           "Nguyễn Kiệm", "Hoàng Văn Thụ", "Tô Ký", "Lê Đức Thọ", "Nguyễn Ảnh Thủ"]
+BRANDS = ["Hoàn Mỹ", "Vạn Hạnh", "Phước An", "Sài Gòn", "An Khang", "Tâm Đức", "Việt Pháp",
+          "Minh Anh", "Thiện Nhân", "Hòa Hảo", "Gia An", "Bình An", "Nhân Ái", "Mỹ Đức", "Phúc An",
+          "Hồng Đức", "Tân Hưng", "Ánh Dương", "Thành Công", "Đại Phước"]
+# (type, weight, public share, beds range, specialties pool)
+FACILITY_TYPES = [
+    ("Bệnh viện", 3, 0.55, (50, 1800), ["Nội", "Ngoại", "Sản", "Nhi", "Hồi sức cấp cứu", "Tim mạch", "Ung bướu"]),
+    ("Phòng khám đa khoa", 12, 0.05, (0, 20), ["Nội", "Ngoại", "Nhi", "Sản", "Tai Mũi Họng", "Da liễu"]),
+    ("Phòng khám chuyên khoa", 40, 0.02, (0, 5), ["Nội", "Nhi", "Mắt", "Tai Mũi Họng", "Da liễu", "Sản phụ khoa", "Tâm thần"]),
+    ("Phòng khám nha khoa", 20, 0.0, (0, 0), ["Răng Hàm Mặt"]),
+    ("Trạm y tế", 8, 1.0, (0, 10), ["Y học gia đình", "Tiêm chủng", "Sản"]),
+    ("Nhà hộ sinh", 2, 0.3, (5, 40), ["Sản"]),
+    ("Phòng xét nghiệm", 7, 0.1, (0, 0), ["Xét nghiệm"]),
+    ("Phòng chẩn trị y học cổ truyền", 8, 0.05, (0, 5), ["Y học cổ truyền"]),
+]
+TYPE_CODES = {"Bệnh viện": "BV", "Phòng khám đa khoa": "PKĐK", "Phòng khám chuyên khoa": "PKCK",
+              "Phòng khám nha khoa": "NK", "Trạm y tế": "TYT", "Nhà hộ sinh": "NHS",
+              "Phòng xét nghiệm": "XN", "Phòng chẩn trị y học cổ truyền": "YHCT"}
+OWNERSHIP = {True: ["Công lập", "Công lập", "Công lập", "CL", "công lập"],
+             False: ["Tư nhân", "Tư nhân", "Tư nhân", "TN", "Ngoài công lập"]}
+FACILITY_STATUS = ["Đang hoạt động", "Tạm ngừng hoạt động", "Đã giải thể"]
+PROFESSIONS = [("Bác sĩ", 35, ["Khám bệnh, chữa bệnh đa khoa", "Khám bệnh, chữa bệnh chuyên khoa Nội",
+                                "Khám bệnh, chữa bệnh chuyên khoa Nhi", "Khám bệnh, chữa bệnh chuyên khoa Ngoại",
+                                "Khám bệnh, chữa bệnh chuyên khoa Răng Hàm Mặt"]),
+               ("Y sĩ", 10, ["Khám bệnh, chữa bệnh đa khoa", "Y học cổ truyền"]),
+               ("Điều dưỡng", 35, ["Thực hiện phạm vi hoạt động chuyên môn của điều dưỡng"]),
+               ("Hộ sinh", 8, ["Thực hiện phạm vi hoạt động chuyên môn của hộ sinh"]),
+               ("Kỹ thuật y", 9, ["Xét nghiệm y học", "Hình ảnh y học", "Phục hồi chức năng"]),
+               ("Lương y", 3, ["Khám bệnh, chữa bệnh bằng y học cổ truyền"])]
+ISSUERS = ["Sở Y tế Thành phố Hồ Chí Minh", "Sở Y tế TP. Hồ Chí Minh", "Bộ Y tế"]
+CERT_STATUS = ["Còn hiệu lực", "Đã thu hồi", "Tạm đình chỉ"]
+REVOCATION_REASONS = ["Không hành nghề quá 02 năm liên tục", "Vi phạm quy định chuyên môn",
+                      "Theo đề nghị của người hành nghề", "Cấp sai thẩm quyền"]
+
+
+def _nfd_some(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
+    """Data-entry clients on macOS and some web forms send decomposed (NFD) Vietnamese."""
+    flip = rng.random(len(values)) < share
+    return np.array([unicodedata.normalize("NFD", v) if f and v is not None else v
+                     for v, f in zip(values, flip)], dtype=object)
+
+
+def _names(rng: np.random.Generator, n: int) -> np.ndarray:
+    sur = rng.choice(SURNAMES, n, p=SURNAME_WEIGHTS / SURNAME_WEIGHTS.sum())
+    mid = rng.choice(MIDDLE, n)
+    giv = rng.choice(GIVEN, n)
+    return np.array([f"{a} {b} {c}" for a, b, c in zip(sur, mid, giv)], dtype=object)
+
+
+def _phones(rng: np.random.Generator, n: int, missing: float = 0.05, malformed: float = 0.06) -> np.ndarray:
+    prefixes = np.array(["090", "091", "093", "097", "098", "070", "077", "083", "086", "028"])
+    pre = rng.choice(prefixes, n)
+    rest = rng.integers(0, 10_000_000, n)
+    style = rng.integers(0, 4, n)
+    out = []
+    for p, r, s in zip(pre, rest, style):
+        digits = f"{p}{r:07d}"
+        out.append([digits, f"{digits[:4]} {digits[4:7]} {digits[7:]}", f"+84 {digits[1:]}",
+                    f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"][s])
+    out = np.array(out, dtype=object)
+    roll = rng.random(n)
+    out[roll < missing] = None
+    bad = (roll >= missing) & (roll < missing + malformed)
+    junk = np.array(["không có", "09081234", "0908-123-45", "123456789012345", "n/a"], dtype=object)
+    out[bad] = rng.choice(junk, bad.sum())
+    return out
+
+
+def _timestamps(rng: np.random.Generator, n: int) -> np.ndarray:
+    seconds = rng.integers(0, INITIAL_SPAN_DAYS * 86_400, n)
+    return np.array([EPOCH + dt.timedelta(seconds=int(s)) for s in seconds], dtype=object)
+
+
+def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
+                updated: np.ndarray) -> pa.Table:
+    n = len(ids)
+    weights = np.array([t[1] for t in FACILITY_TYPES], dtype=float)
+    kinds = rng.choice(len(FACILITY_TYPES), n, p=weights / weights.sum())
+    ward_idx = rng.integers(0, len(wards), n)
+    cols: dict[str, list] = {k: [] for k in (
+        "id", "ma_co_so", "ten_co_so", "loai_hinh", "hinh_thuc_so_huu", "so_giay_phep",
+        "ngay_cap_phep", "so_giuong", "chuyen_khoa", "dia_chi", "ma_phuong", "ten_phuong", "ma_quan",
+        "ten_quan", "vi_do", "kinh_do", "dien_thoai", "trang_thai", "ngay_cap_nhat")}
+    brands = rng.choice(BRANDS, n)
+    streets = rng.choice(STREETS, n)
+    house = rng.integers(1, 999, n)
+    jitter = rng.normal(0, 0.004, (n, 2))
+    status = rng.choice(3, n, p=[0.9, 0.06, 0.04])
+    licensed = rng.integers(0, 365 * 12, n)
+    dirt = rng.random((n, 4))
+    for i in range(n):
+        kind, _, public_share, beds, specialties = FACILITY_TYPES[kinds[i]]
+        ward = wards[ward_idx[i]]
+        public = rng.random() < public_share
+        short_ward = ward["ward_name"].replace("Phường ", "").replace("Xã ", "").replace("Thị trấn ", "")
+        name = (f"{kind} {short_ward}" if kind == "Trạm y tế" else f"{kind} {brands[i]}"
+                + ("" if i % 3 else f" {short_ward}"))
+        cols["id"].append(int(ids[i]))
+        cols["ma_co_so"].append(f"79-{TYPE_CODES[kind]}-{int(ids[i]):06d}")
+        cols["ten_co_so"].append(name)
+        cols["loai_hinh"].append(kind)
+        cols["hinh_thuc_so_huu"].append(rng.choice(OWNERSHIP[public]))
+        cols["so_giay_phep"].append(f"{int(ids[i]):06d}/HCM-GPHĐ")
+        cols["ngay_cap_phep"].append(dt.date(2013, 1, 1) + dt.timedelta(days=int(licensed[i])))
+        cols["so_giuong"].append(int(rng.integers(beds[0], beds[1] + 1)) if beds[1] else 0)
+        k = int(rng.integers(1, min(4, len(specialties)) + 1))
+        cols["chuyen_khoa"].append(", ".join(rng.choice(specialties, k, replace=False)))
+        cols["dia_chi"].append(f"{house[i]} {streets[i]}")
+        ward_missing, name_only, bad_coords = dirt[i, 0] < 0.02, dirt[i, 0] > 0.96, dirt[i, 1] < 0.01
+        cols["ma_phuong"].append(None if ward_missing or name_only else ward["ward_code"])
+        cols["ten_phuong"].append(None if ward_missing else ward["ward_name"])
+        cols["ma_quan"].append(None if ward_missing else ward["district_code"])
+        cols["ten_quan"].append(None if ward_missing else ward["district_name"])
+        lat, lon = ward["latitude"] + jitter[i, 0], ward["longitude"] + jitter[i, 1]
+        if bad_coords:
+            lat, lon = (lon, lat) if dirt[i, 2] < 0.5 else (0.0, 0.0)
+        cols["vi_do"].append(round(lat, 6))
+        cols["kinh_do"].append(round(lon, 6))
+        cols["dien_thoai"].append(None)
+        cols["trang_thai"].append(FACILITY_STATUS[status[i]])
+        cols["ngay_cap_nhat"].append(updated[i])
+    cols["dien_thoai"] = list(_phones(rng, n))
+    cols["ten_co_so"] = list(_nfd_some(rng, np.array(cols["ten_co_so"], dtype=object), 0.3))
+    cols["dia_chi"] = list(_nfd_some(rng, np.array(cols["dia_chi"], dtype=object), 0.3))
+    return pa.table(cols)
+
+
+def _certificates(rng: np.random.Generator, ids: np.ndarray, facility_ids: np.ndarray,
+                  updated: np.ndarray) -> pa.Table:
+    n = len(ids)
+    weights = np.array([p[1] for p in PROFESSIONS], dtype=float)
+    prof = rng.choice(len(PROFESSIONS), n, p=weights / weights.sum())
+    born = rng.integers(0, 365 * 45, n)
+    issued = rng.integers(0, 365 * 20, n)
+    status = rng.choice(3, n, p=[0.93, 0.05, 0.02])
+    unknown_facility = rng.random(n) < 0.01
+    cccd = rng.integers(10**11, 10**12 - 1, n)
+    province_prefix = rng.choice(["079", "074", "077", "001", "048", "092"], n, p=[.6, .1, .05, .1, .1, .05])
+    scopes = [rng.choice(PROFESSIONS[p][2]) for p in prof]
+    revoked = [None if s == 0 else dt.date(2018, 1, 1) + dt.timedelta(days=int(d))
+               for s, d in zip(status, rng.integers(0, 365 * 7, n))]
+    table = pa.table({
+        "id": pa.array(ids, pa.int64()),
+        "so_chung_chi": [f"{int(i):06d}/HCM-CCHN" for i in ids],
+        "ho_ten": list(_nfd_some(rng, _names(rng, n), 0.3)),
+        "so_cccd": [f"{p}{str(c)[3:]}" for p, c in zip(province_prefix, cccd)],
+        "ngay_sinh": [dt.date(1955, 1, 1) + dt.timedelta(days=int(b)) for b in born],
+        "dien_thoai": list(_phones(rng, n)),
+        "chuc_danh": [PROFESSIONS[p][0] for p in prof],
+        "pham_vi_hanh_nghe": scopes,
+        "noi_cap": list(rng.choice(ISSUERS, n, p=[0.6, 0.3, 0.1])),
+        "co_so_id": pa.array(np.where(unknown_facility, 9_000_000 + ids, rng.choice(facility_ids, n)), pa.int64()),
+        "ngay_cap": [dt.date(2005, 1, 1) + dt.timedelta(days=int(d)) for d in issued],
+        "ngay_thu_hoi": pa.array([r if s == 1 else None for r, s in zip(revoked, status)], pa.date32()),
+        "ly_do_thu_hoi": [rng.choice(REVOCATION_REASONS) if s == 1 else None for s in status],
+        "trang_thai": [CERT_STATUS[s] for s in status],
+        "ngay_cap_nhat": pa.array(list(updated), pa.timestamp("us", tz="UTC")),
+    })
+    return table
+
+
+def _copy(conn: psycopg.Connection, table: str, data: pa.Table) -> None:
+    buf = io.BytesIO()
+    pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    cols = ", ".join(data.column_names)
+    with conn.cursor().copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buf.getvalue())
+
+
+def _state(conn: psycopg.Connection) -> tuple[float, int, int] | None:
+    exists = conn.execute("SELECT to_regclass('yte._generator_state')").fetchone()[0]
+    if not exists:
+        return None
+    row = conn.execute("SELECT scale, seed, step FROM yte._generator_state").fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
+    """(Re)build the source database. Idempotent: same scale and seed already there → no-op."""
+    with psycopg.connect(dsn) as conn:
+        state = _state(conn)
+        if state and state[0] == scale and state[1] == seed and not force:
+            return {"created": False, "step": state[2]}
+        conn.execute("DROP SCHEMA IF EXISTS yte CASCADE")
+        conn.execute(SCHEMA_SQL.read_text())
+        conn.execute("CREATE TABLE yte._generator_state (scale double precision, seed bigint, step int)")
+        rng = np.random.default_rng(seed)
+        wards = legacy_wards()
+        n_fac = max(20, int(FACILITIES_PER_SCALE * scale))
+        n_cert = max(100, int(CERTIFICATES_PER_SCALE * scale))
+        fac = _facilities(rng, np.arange(1, n_fac + 1), wards, _timestamps(rng, n_fac))
+        fac = pa.concat_tables([fac, _duplicates(rng, fac, n_fac + 1, 0.02)])
+        _copy(conn, "yte.co_so_kcb", fac)
+        certs = _certificates(rng, np.arange(1, n_cert + 1), fac["id"].to_numpy(), _timestamps(rng, n_cert))
+        _copy(conn, "yte.chung_chi_hanh_nghe", certs)
+        conn.execute("INSERT INTO yte._generator_state VALUES (%s, %s, 0)", (scale, seed))
+        conn.execute("ANALYZE yte.co_so_kcb; ANALYZE yte.chung_chi_hanh_nghe")
+    return {"created": True, "facilities": fac.num_rows, "certificates": certs.num_rows, "step": 0}
+
+
+def _duplicates(rng: np.random.Generator, fac: pa.Table, first_id: int, share: float) -> pa.Table:
+    """The same facility keyed in twice: another id, same code, name in the other Unicode form."""
+    picks = np.sort(rng.choice(fac.num_rows, max(1, int(fac.num_rows * share)), replace=False))
+    dup = fac.take(picks)
+    names = [unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
+             for s in dup["ten_co_so"].to_pylist()]
+    dup = dup.set_column(dup.schema.get_field_index("id"), "id",
+                         pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
+    return dup.set_column(dup.schema.get_field_index("ten_co_so"), "ten_co_so", pa.array(names))
+
+
+def advance(dsn: str, step: int | None = None) -> dict:
+    """Apply one day of changes: edits, closures, revocations, new rows, late-committed rows."""
+    with psycopg.connect(dsn) as conn:
+        state = _state(conn)
+        if state is None:
+            raise RuntimeError("the Health source database is empty: run create() first")
+        scale, seed, current = state
+        step = current + 1 if step is None else step
+        if step <= current:
+            return {"advanced": False, "step": current}
+        rng = np.random.default_rng([seed, step])
+        now = conn.execute("SELECT now()").fetchone()[0]
+        max_fac = conn.execute("SELECT max(id), max(ngay_cap_nhat) FROM yte.co_so_kcb").fetchone()
+        max_cert = conn.execute("SELECT max(id), max(ngay_cap_nhat) FROM yte.chung_chi_hanh_nghe").fetchone()
+        n_fac, n_cert = int(max_fac[0]), int(max_cert[0])
+        # edits: beds and status of ~3% of facilities
+        edit = rng.choice(n_fac, max(1, n_fac * 3 // 100), replace=False) + 1
+        conn.execute("""UPDATE yte.co_so_kcb SET so_giuong = so_giuong + 1 + (id %% 7),
+                        trang_thai = CASE WHEN id %% 11 = 0 THEN 'Tạm ngừng hoạt động' ELSE trang_thai END,
+                        ngay_cap_nhat = %s WHERE id = ANY(%s)""", (now, [int(i) for i in edit]))
+        # revocations: ~1% of valid certificates
+        revoke = rng.choice(n_cert, max(1, n_cert // 100), replace=False) + 1
+        conn.execute("""UPDATE yte.chung_chi_hanh_nghe SET trang_thai = 'Đã thu hồi',
+                        ngay_thu_hoi = %s::date, ly_do_thu_hoi = %s, ngay_cap_nhat = %s
+                        WHERE id = ANY(%s) AND trang_thai = 'Còn hiệu lực'""",
+                     (now, rng.choice(REVOCATION_REASONS), now, [int(i) for i in revoke]))
+        # new facilities and certificates, ~1%; a fifth of them committed late (older timestamp)
+        wards = legacy_wards()
+        new_fac = max(2, n_fac // 100)
+        late_at = max_fac[1] - dt.timedelta(hours=1)
+        stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_fac)], dtype=object)
+        fac = _facilities(rng, np.arange(n_fac + 1, n_fac + new_fac + 1), wards, stamps)
+        _copy(conn, "yte.co_so_kcb", fac)
+        new_cert = max(5, n_cert // 100)
+        late_at = max_cert[1] - dt.timedelta(hours=1)
+        stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_cert)], dtype=object)
+        certs = _certificates(rng, np.arange(n_cert + 1, n_cert + new_cert + 1),
+                              np.arange(1, n_fac + new_fac + 1), stamps)
+        _copy(conn, "yte.chung_chi_hanh_nghe", certs)
+        conn.execute("UPDATE yte._generator_state SET step = %s", (step,))
+    return {"advanced": True, "step": step, "facilities_edited": len(edit),
+            "certificates_revoked": len(revoke), "facilities_added": new_fac,
+            "certificates_added": new_cert}

@@ -1,0 +1,1 @@
+"""PySpark jobs: bronze → silver and heavy analytics. Delta I/O only through citylake.delta."""
