@@ -60,3 +60,14 @@ def lakehouse(tmp_path, monkeypatch):
     monkeypatch.setenv("CITYLAKE_LAKEHOUSE", str(root))
     yield root
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def health_source(postgres, settings):
+    """A freshly generated Health department database (scale 0.05) for one test module."""
+    from citylake.services.postgres import ensure_database
+    from ingestion.sources.health import generator
+
+    ensure_database(settings, "health_dept")
+    generator.create(settings.health_source_dsn, 0.05, seed=7, force=True)
+    return settings.health_source_dsn
