@@ -19,6 +19,7 @@ import connectorx as cx
 import duckdb
 import psycopg
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from citylake import delta
@@ -97,6 +98,16 @@ def _with_row_hash(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
     return _query(con, f"SELECT *, md5(concat_ws('\x1f', {parts})) AS _row_hash FROM extracted")
 
 
+def _split_null_keys(rows: pa.Table, key: tuple[str, ...]) -> tuple[pa.Table, pa.Table]:
+    """Rows with a key (to bronze) and rows without (to quarantine); no copy when all have one."""
+    if all(rows[k].null_count == 0 for k in key):
+        return rows, rows.schema.empty_table()
+    missing = pc.is_null(rows[key[0]])
+    for k in key[1:]:
+        missing = pc.or_(missing, pc.is_null(rows[k]))
+    return rows.filter(pc.invert(missing)), rows.filter(missing)
+
+
 def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | None = None) -> BatchResult:
     settings = settings or get_settings()
     started = time.monotonic()
@@ -118,10 +129,7 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
         con.register("batch_rows", rows)
         keys = " AND ".join(f'b."{k}" = s."{k}"' for k in (*cfg.key, "_row_hash"))
         rows = _query(con, f"SELECT b.* FROM batch_rows b ANTI JOIN seen s ON {keys}")
-    bad_key = " OR ".join(f'"{k}" IS NULL' for k in cfg.key)
-    con.register("new_rows", rows)
-    quarantined = _query(con, f"SELECT * FROM new_rows WHERE {bad_key}")
-    good = _query(con, f"SELECT * FROM new_rows WHERE NOT ({bad_key})")
+    good, quarantined = _split_null_keys(rows, cfg.key)
     if good.num_rows == 0 and quarantined.num_rows == 0:
         return BatchResult(cfg.name, None, read, 0, 0, low, high, time.monotonic() - started)
     seq = (delta.table(uri).transaction_version(app_id) or 0) + 1 if delta.exists(uri) else 1
