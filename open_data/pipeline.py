@@ -17,7 +17,8 @@ from open_data.spec import DatasetSpec
 
 
 def read_mart(settings: Settings, mart: str) -> pa.Table:
-    with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
+    # same configuration as dbt's own connection, which may still be open in this process
+    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
         return con.execute(f'SELECT * FROM main."{mart}"').arrow().read_all()
 
 

@@ -136,24 +136,35 @@ def ensure_package(api: ckanapi.RemoteCKAN, spec: DatasetSpec, org_id: str, tabl
     return current, False
 
 
-def _upload(api, package: dict, name: str, fmt: str, filename: str, data: bytes, description: str) -> tuple[dict, bool]:
+def _upload(api, package: dict, name: str, fmt: str, filename: str, data: bytes, description: str,
+            mark_done: bool = True) -> tuple[dict, bool]:
+    """Upload unless the resource already holds exactly ``data``.
+
+    With ``mark_done=False`` the content hash is recorded later (:func:`_mark_done`), after the
+    steps that depend on this upload succeeded, so a failure in between is redone on retry.
+    """
     digest = _sha(data)
     existing = next((r for r in package.get("resources", []) if r.get("name") == name), None)
     if existing and existing.get("citylake_sha256") == digest:
         return existing, False
-    fields = dict(name=name, format=fmt, description=description, citylake_sha256=digest,
-                  upload=(filename, io.BytesIO(data)))
+    fields = dict(name=name, format=fmt, description=description, upload=(filename, io.BytesIO(data)),
+                  citylake_sha256=digest if mark_done else "pending")
     if existing:
         return api.action.resource_patch(id=existing["id"], **fields), True
     return api.action.resource_create(package_id=package["id"], **fields), True
 
 
-def _datastore_exists(api, resource_id: str) -> bool:
+def _mark_done(api, resource: dict, data: bytes) -> None:
+    api.action.resource_patch(id=resource["id"], citylake_sha256=_sha(data))
+
+
+def _datastore_fields(api, resource_id: str) -> dict[str, str] | None:
+    """The DataStore table's columns and types, or None when there is no table."""
     try:
-        api.action.datastore_search(resource_id=resource_id, limit=0)
-        return True
+        fields = api.action.datastore_search(resource_id=resource_id, limit=0)["fields"]
     except ckanapi.NotFound:
-        return False
+        return None
+    return {f["id"]: f["type"] for f in fields if f["id"] != "_id"}
 
 
 def _existing_keys(api, resource_id: str, key: str) -> set:
@@ -167,16 +178,27 @@ def _existing_keys(api, resource_id: str, key: str) -> set:
         offset += len(page)
 
 
+def _wanted_fields(table: pa.Table) -> dict[str, str]:
+    return {n: _datastore_type(t) for n, t in zip(table.column_names, table.schema.types)}
+
+
 def sync_datastore(api, resource_id: str, table: pa.Table, key: str) -> tuple[int, int]:
     """Make the DataStore table equal to ``table``: upsert every row, delete vanished keys."""
-    fields = [{"id": n, "type": _datastore_type(t)} for n, t in zip(table.column_names, table.schema.types)]
+    wanted = _wanted_fields(table)
+    fields = [{"id": n, "type": t} for n, t in wanted.items()]
     records = to_records(table)
-    if not _datastore_exists(api, resource_id):
+    existing = _datastore_fields(api, resource_id)
+    if existing is not None and any(wanted.get(name) != kind for name, kind in existing.items()):
+        # a column vanished or changed type: rebuild the table rather than serve a stale shape
+        api.action.datastore_delete(resource_id=resource_id, force=True)
+        existing = None
+    done = 0
+    if existing is None:
         api.action.datastore_create(resource_id=resource_id, fields=fields, primary_key=[key],
                                     records=records[:CHUNK], force=True)
         done = CHUNK
-    else:
-        done = 0
+    elif wanted.keys() - existing.keys():  # new columns are added in place
+        api.action.datastore_create(resource_id=resource_id, fields=fields, primary_key=[key], force=True)
     for start in range(done, len(records), CHUNK):
         api.action.datastore_upsert(resource_id=resource_id, records=records[start:start + CHUNK],
                                     method="upsert", force=True)
@@ -195,10 +217,12 @@ def publish(api: ckanapi.RemoteCKAN, spec: DatasetSpec, table: pa.Table, portal_
     result = PublishResult(spec.name, f"{portal_url}/dataset/{spec.name}", table.num_rows, package_changed)
     csv_bytes = to_csv(table)
     csv_res, changed = _upload(api, package, "Dữ liệu (CSV)", "CSV", f"{spec.name}.csv", csv_bytes,
-                               f"{spec.title_en} — CSV, UTF-8; primary key {spec.primary_key}")
-    if changed or not _datastore_exists(api, csv_res["id"]):
+                               f"{spec.title_en} — CSV, UTF-8; primary key {spec.primary_key}",
+                               mark_done=False)
+    if changed or _datastore_fields(api, csv_res["id"]) != _wanted_fields(table):
         result.resources_changed.append("CSV")
         result.rows_upserted, result.rows_deleted = sync_datastore(api, csv_res["id"], table, spec.primary_key)
+        _mark_done(api, csv_res, csv_bytes)
     if spec.geojson:
         _, changed = _upload(api, package, "Bản đồ (GeoJSON)", "GeoJSON", f"{spec.name}.geojson",
                              to_geojson(table), f"{spec.title_en} — points, WGS 84 (EPSG:4326)")
