@@ -17,6 +17,7 @@ A failed audit stops the run before anything is published. Every task is safe to
 """
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pendulum
@@ -29,7 +30,8 @@ SILVER = [Asset("citylake://silver/health/facilities"),
 MARTS = [Asset("citylake://warehouse/dim_health_facilities"),
          Asset("citylake://warehouse/fct_practice_certificates"),
          Asset("citylake://warehouse/rpt_health_capacity_by_ward")]
-PUBLISHED = [Asset("ckan://co-so-kham-chua-benh"), Asset("ckan://chung-chi-hanh-nghe-y")]
+PUBLISHED = [Asset("ckan://portal/dataset/co-so-kham-chua-benh"),
+             Asset("ckan://portal/dataset/chung-chi-hanh-nghe-y")]
 
 
 @dag(
@@ -40,7 +42,8 @@ PUBLISHED = [Asset("ckan://co-so-kham-chua-benh"), Asset("ckan://chung-chi-hanh-
     catchup=False,
     max_active_runs=1,
     tags=["health", "open-data", "ckan", "sở y tế"],
-    default_args={"owner": "data-platform", "retries": 2, "retry_delay": timedelta(seconds=20)},
+    default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+                  "retry_delay": timedelta(seconds=20)},
 )
 def health_open_data():
     @task(outlets=BRONZE)

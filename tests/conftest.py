@@ -15,6 +15,13 @@ os.environ["CITYLAKE_RUN_DIR"] = str(TEST_RUN_DIR)
 os.environ["CITYLAKE_PORT_BASE"] = os.environ.get("CITYLAKE_TEST_PORT_BASE", "55300")
 os.environ.setdefault("CITYLAKE_SHUFFLE_PARTITIONS", "4")
 os.environ.pop("CITYLAKE_LAKEHOUSE", None)
+os.environ["CITYLAKE_TASK_RETRIES"] = "0"  # a failing task fails the test run at once
+
+# Airflow reads its configuration at import: point it at the test deployment first.
+from citylake import orchestration  # noqa: E402
+from citylake.settings import Settings as _Settings  # noqa: E402
+
+orchestration.apply(_Settings())
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +78,12 @@ def health_source(postgres, settings):
     ensure_database(settings, "health_dept")
     generator.create(settings.health_source_dsn, 0.05, seed=7, force=True)
     return settings.health_source_dsn
+
+
+@pytest.fixture(scope="session")
+def airflow_db(settings):
+    """Airflow's metadata database, migrated once per test session."""
+    from citylake.orchestration import airflow_cli
+
+    airflow_cli(settings, "db", "migrate")
+    return settings
