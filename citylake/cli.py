@@ -123,7 +123,25 @@ Run `make demo` again to simulate the next day; `make down` stops the services."
         raise SystemExit("the portal does not match the marts")
 
 
+def cmd_tables(settings: Settings, args) -> None:
+    """The catalog with each table's current Delta version and row count."""
+    from citylake import delta
+    from citylake.catalog import TABLES
+
+    print(f"{'table':<46} {'class':<11} {'version':>7} {'rows':>9}  owner")
+    for t in TABLES:
+        uri = t.uri(settings)
+        version, rows = ("-", "-")
+        if delta.exists(uri):
+            table = delta.table(uri)
+            version, rows = table.version(), table.count()
+        pii = f"  personal data: {', '.join(t.personal_data)}" if t.personal_data else ""
+        print(f"{t.layer + '/' + t.domain + '/' + t.name:<46} {t.classification:<11} {version:>7} "
+              f"{rows:>9}  {t.owner}{pii}")
+
+
 COMMANDS = {
+    "tables": (cmd_tables, "list the catalog's tables with version and row count"),
     "demo": (cmd_demo, "start the services and run the end-to-end demo"),
     "source": (cmd_source, "create the Health department source database if missing"),
     "run": (cmd_run, "run the health_open_data DAG once through Airflow"),

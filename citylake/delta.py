@@ -46,10 +46,14 @@ def commit_properties(app_id: str | None = None, version: int | None = None,
     return CommitProperties(app_transactions=txns, custom_metadata=custom or None)
 
 
-def write_arrow(data: pa.Table, uri: str, mode: str = "append", partition_by: Sequence[str] | None = None,
+def write_arrow(data: pa.Table, uri: "str | DeltaTable", mode: str = "append", partition_by: Sequence[str] | None = None,
                 app_id: str | None = None, app_version: int | None = None, metadata: dict | None = None,
                 schema_mode: str | None = None) -> None:
-    """Write an Arrow table as one Delta commit (optionally tagged as app transaction ``app_id``)."""
+    """Write an Arrow table as one Delta commit (optionally tagged as app transaction ``app_id``).
+
+    Given a :class:`DeltaTable` instead of a URI, the commit is made against that snapshot, so
+    a concurrent commit of the same app transaction makes this one fail.
+    """
     write_deltalake(uri, data, mode=mode, partition_by=list(partition_by) if partition_by else None,
                     schema_mode=schema_mode,
                     commit_properties=commit_properties(app_id, app_version, metadata))

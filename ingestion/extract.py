@@ -21,6 +21,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
+from deltalake import DeltaTable
 
 from citylake import delta
 from citylake.catalog import bronze_uri
@@ -54,17 +55,16 @@ def _connectorx_uri(dsn: str) -> str:
     return dsn if "cxprotocol" in dsn else f"{dsn}{'&' if '?' in dsn else '?'}cxprotocol=binary"
 
 
-def _bronze_watermark(uri: str, column: str) -> dt.datetime | None:
-    if not delta.exists(uri):
+def _bronze_watermark(snapshot: DeltaTable | None, column: str) -> dt.datetime | None:
+    if snapshot is None:
         return None
-    table = delta.table(uri)
-    actions = pa.table(table.get_add_actions(flatten=True))
+    actions = pa.table(snapshot.get_add_actions(flatten=True))
     stat = f"max.{column}"
     if stat in actions.column_names and actions.num_rows and actions[stat].null_count == 0:
         value = max(actions[stat].to_pylist())  # file statistics: no data scan
     else:
-        values = table.to_pyarrow_dataset().to_table(columns=[column])[column]
-        value = pa.compute.max(values).as_py() if len(values) else None
+        values = snapshot.to_pyarrow_dataset().to_table(columns=[column])[column]
+        value = pc.max(values).as_py() if len(values) else None
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value
@@ -115,7 +115,10 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
     app_id = f"citylake.ingest.{source.source}.{cfg.name}"
     dsn = source.dsn(settings)
     high = _source_now(dsn)
-    watermark = _bronze_watermark(uri, cfg.watermark)
+    # One snapshot decides the window, what is already there and the batch number, and the
+    # commit is made against it: a run that raced ahead makes this commit fail, never duplicate.
+    snapshot = delta.table(uri) if delta.exists(uri) else None
+    watermark = _bronze_watermark(snapshot, cfg.watermark)
     low = watermark - dt.timedelta(minutes=cfg.lookback_minutes) if watermark else None
     rows = _read(dsn, cfg, low, high)
     read = rows.num_rows
@@ -123,8 +126,9 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
     con.execute("SET TimeZone = 'UTC'")
     rows = _with_row_hash(con, rows)
     if watermark is not None and rows.num_rows:
-        seen = delta.read_arrow(uri, columns=[*cfg.key, "_row_hash"],
-                                filter=pads.field(cfg.watermark) > pa.scalar(low, pa.timestamp("us", "UTC")))
+        seen = snapshot.to_pyarrow_dataset().to_table(
+            columns=[*cfg.key, "_row_hash"],
+            filter=pads.field(cfg.watermark) > pa.scalar(low, pa.timestamp("us", "UTC")))
         con.register("seen", seen)
         con.register("batch_rows", rows)
         keys = " AND ".join(f'b."{k}" = s."{k}"' for k in (*cfg.key, "_row_hash"))
@@ -132,7 +136,7 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
     good, quarantined = _split_null_keys(rows, cfg.key)
     if good.num_rows == 0 and quarantined.num_rows == 0:
         return BatchResult(cfg.name, None, read, 0, 0, low, high, time.monotonic() - started)
-    seq = (delta.table(uri).transaction_version(app_id) or 0) + 1 if delta.exists(uri) else 1
+    seq = (snapshot.transaction_version(app_id) or 0) + 1 if snapshot is not None else 1
     batch_id = f"{source.source}.{cfg.name}.{seq:08d}"
     meta = {"citylake.batch_id": batch_id, "citylake.window_low": str(low),
             "citylake.window_high": str(high), "citylake.rows_read": str(read)}
@@ -142,7 +146,7 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
                                                              * quarantined.num_rows)),
                           bronze_uri(settings, source.source, f"_quarantine_{cfg.name}"),
                           schema_mode="merge", metadata=meta)
-    delta.write_arrow(_stamp(good, batch_id, seq, source.source), uri, mode="append",
+    delta.write_arrow(_stamp(good, batch_id, seq, source.source), snapshot or uri, mode="append",
                       app_id=app_id, app_version=seq, metadata=meta, schema_mode="merge")
     result = BatchResult(cfg.name, batch_id, read, good.num_rows, quarantined.num_rows, low, high,
                          time.monotonic() - started)

@@ -102,3 +102,20 @@ def test_personal_data_only_in_the_restricted_zone(silver):
 def test_rerun_gives_the_same_tables(silver, spark):
     settings, counts = silver
     assert health_silver.run(spark=spark) == counts
+
+
+def test_personal_data_reads_need_a_purpose_and_are_logged(silver):
+    from citylake.access import access_log, read_restricted
+
+    settings, _ = silver
+    with pytest.raises(PermissionError):
+        read_restricted("health", "practitioner_identities", purpose="")
+    before = access_log().num_rows
+    data = read_restricted("health", "practitioner_identities", columns=["practitioner_key", "cccd"],
+                           purpose="Inspection request 12/TTr: verify one practitioner's licence",
+                           user="inspector.nguyen")
+    assert data.column_names == ["practitioner_key", "cccd"] and data.num_rows > 0
+    log = access_log().to_pylist()
+    assert len(log) == before + 1
+    assert log[-1]["user"] == "inspector.nguyen" and log[-1]["rows"] == data.num_rows
+    assert log[-1]["table"] == "restricted/health/practitioner_identities"

@@ -73,18 +73,46 @@ def test_changes_revocations_and_late_rows_arrive_once(health_source, lakehouse)
         "citylake.ingest.health_dept.facilities") == 2
 
 
-def test_racing_runs_commit_each_version_once(health_source, lakehouse):
+def test_a_run_overtaken_by_another_commits_nothing(health_source, lakehouse, monkeypatch):
+    """Run A takes its snapshot; run B extracts and commits while A is still reading; A must fail
+    to commit (Airflow retries it) rather than add B's rows a second time."""
+    import ingestion.extract as extract
+
+    cfg = load_source("health")
+    table = cfg.tables["facilities"]
+    extract_table(cfg, table)
+    generator.advance(health_source)
+    real_read, overtaken = extract._read, []
+
+    def read_while_another_run_commits(*args, **kwargs):
+        if not overtaken:
+            overtaken.append(None)
+            overtaken[0] = extract_table(cfg, table)  # run B, start to finish
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(extract, "_read", read_while_another_run_commits)
+    with pytest.raises(CommitFailedError):
+        extract_table(cfg, table)  # run A
+    monkeypatch.setattr(extract, "_read", real_read)
+    assert overtaken[0].rows_added > 0
+    assert extract_table(cfg, table).rows_added == 0  # A's retry finds nothing new
+    bronze = _bronze("facilities")
+    assert len(set(zip(bronze["id"].to_pylist(), bronze["_row_hash"].to_pylist()))) == bronze.num_rows
+    _latest_matches_source(health_source, table)
+
+
+def test_racing_threads_never_duplicate(health_source, lakehouse):
     cfg = load_source("health")
     extract_table(cfg, cfg.tables["facilities"])
     generator.advance(health_source)
-    errors, barrier = [], threading.Barrier(2)
+    barrier = threading.Barrier(2)
 
     def run():
         barrier.wait()
         try:
             extract_table(cfg, cfg.tables["facilities"])
-        except CommitFailedError as exc:  # the loser of the race; Airflow retries it
-            errors.append(exc)
+        except CommitFailedError:  # the loser of the race; Airflow retries it
+            pass
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     [t.start() for t in threads]
