@@ -1,6 +1,7 @@
 """Test fixtures: a private deployment (own run folder, own port block) with real services."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -9,6 +10,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_RUN_DIR = REPO / ".run" / "test"
+
+# py4j logs from __del__ at interpreter exit, after pytest closed the streams
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 # Everything the tests start lives apart from a running demo (its own folder and ports).
 os.environ["CITYLAKE_RUN_DIR"] = str(TEST_RUN_DIR)
