@@ -1,9 +1,11 @@
 """Incremental, exactly-once extraction of a source table into a bronze Delta table.
 
 Each run is one batch: rows with ``watermark > (bronze max − lookback)`` and ``<= source now()``
-are read Arrow-native (connectorx, COPY BINARY), hashed, and anti-joined against the versions
-bronze already holds in that window, so the lookback catches rows committed late without ever
-adding a row version twice. The batch is appended as one Delta commit carrying a Delta app
+are read Arrow-native (connectorx, COPY BINARY) and anti-joined on (key, content hash) against the
+versions bronze already holds in that window, so the lookback catches rows committed late without
+ever adding a row version twice. The content hash is computed on both sides at that moment from
+the source columns (bronze keeps them as read), so it costs only the window; a first load has
+nothing to compare with and streams from the database straight into the Delta table. The batch is appended as one Delta commit carrying a Delta app
 transaction (``citylake.ingest.<source>.<table>`` = batch sequence): a crashed run retried by
 Airflow adds nothing it already added, and two racing runs cannot both commit. Rows without a
 key go to the source's bronze quarantine table with the reason; nothing is dropped.
@@ -30,7 +32,8 @@ from ingestion.config import SourceConfig, TableConfig, load_source
 
 log = logging.getLogger(__name__)
 
-BATCH_COLUMNS = ("_batch_id", "_batch_seq", "_extracted_at", "_source_system", "_row_hash")
+BATCH_COLUMNS = ("_batch_id", "_batch_seq", "_extracted_at", "_source_system")
+STREAM_BATCH_ROWS = 65_536
 
 
 @dataclass
@@ -75,15 +78,16 @@ def _source_now(dsn: str) -> dt.datetime:
         return conn.execute("SELECT now()").fetchone()[0].astimezone(dt.timezone.utc)
 
 
-def _read(dsn: str, cfg: TableConfig, low: dt.datetime | None, high: dt.datetime) -> pa.Table:
+def _read(dsn: str, cfg: TableConfig, low: dt.datetime | None, high: dt.datetime):
+    """The window's rows: a table for an increment, a stream of batches for a first load."""
     where = f"{cfg.watermark} <= '{high.isoformat()}'"
     if low is not None:
         where = f"{cfg.watermark} > '{low.isoformat()}' AND {where}"
-    query = f"SELECT * FROM {cfg.query_table} WHERE {where}"
-    kwargs = {}
-    if low is None and len(cfg.key) == 1:
-        kwargs = {"partition_on": cfg.key[0], "partition_num": 2}  # full load: read in parallel
-    return cx.read_sql(_connectorx_uri(dsn), query, return_type="arrow", **kwargs)
+        return cx.read_sql(_connectorx_uri(dsn), f"SELECT * FROM {cfg.query_table} WHERE {where}",
+                           return_type="arrow")
+    kwargs = {"partition_on": cfg.key[0], "partition_num": 2} if len(cfg.key) == 1 else {}
+    return cx.read_sql(_connectorx_uri(dsn), f"SELECT * FROM {cfg.query_table} WHERE {where}",
+                       return_type="arrow_stream", batch_size=STREAM_BATCH_ROWS, **kwargs)
 
 
 def _query(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
@@ -91,11 +95,25 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     return con.execute(sql).arrow().read_all()
 
 
-def _with_row_hash(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
-    """md5 over every source column, in a stable text form: identifies a row version."""
-    parts = ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in rows.column_names)
-    con.register("extracted", rows)
-    return _query(con, f"SELECT *, md5(concat_ws('\x1f', {parts})) AS _row_hash FROM extracted")
+def _hash_sql(columns: list[str]) -> str:
+    """md5 over the given source columns in a stable text form: identifies a row version."""
+    parts = ", ".join(f"coalesce(CAST(\"{c}\" AS VARCHAR), '\\N')" for c in columns)
+    return f"md5(concat_ws('\x1f', {parts}))"
+
+
+def _new_versions(rows: pa.Table, seen: pa.Table, key: tuple[str, ...]) -> pa.Table:
+    """The rows whose (key, content) bronze does not hold yet."""
+    common = [c for c in rows.column_names if c in seen.column_names]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.register("batch_rows", rows)
+    con.register("seen", seen)
+    on = " AND ".join([f'b."{k}" = s."{k}"' for k in key] + ["b._h = s._h"])
+    keys = ", ".join(f'"{k}"' for k in key)
+    return _query(con, f"""
+        WITH b AS (SELECT *, {_hash_sql(common)} AS _h FROM batch_rows),
+             s AS (SELECT {keys}, {_hash_sql(common)} AS _h FROM seen)
+        SELECT * EXCLUDE (_h) FROM b ANTI JOIN s ON {on}""")
 
 
 def _split_null_keys(rows: pa.Table, key: tuple[str, ...]) -> tuple[pa.Table, pa.Table]:
@@ -120,52 +138,78 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
     snapshot = delta.table(uri) if delta.exists(uri) else None
     watermark = _bronze_watermark(snapshot, cfg.watermark)
     low = watermark - dt.timedelta(minutes=cfg.lookback_minutes) if watermark else None
-    rows = _read(dsn, cfg, low, high)
-    read = rows.num_rows
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    rows = _with_row_hash(con, rows)
-    if watermark is not None and rows.num_rows:
-        seen = snapshot.to_pyarrow_dataset().to_table(
-            columns=[*cfg.key, "_row_hash"],
-            filter=pads.field(cfg.watermark) > pa.scalar(low, pa.timestamp("us", "UTC")))
-        con.register("seen", seen)
-        con.register("batch_rows", rows)
-        keys = " AND ".join(f'b."{k}" = s."{k}"' for k in (*cfg.key, "_row_hash"))
-        rows = _query(con, f"SELECT b.* FROM batch_rows b ANTI JOIN seen s ON {keys}")
-    good, quarantined = _split_null_keys(rows, cfg.key)
-    if good.num_rows == 0 and quarantined.num_rows == 0:
-        return BatchResult(cfg.name, None, read, 0, 0, low, high, time.monotonic() - started)
     seq = (snapshot.transaction_version(app_id) or 0) + 1 if snapshot is not None else 1
     batch_id = f"{source.source}.{cfg.name}.{seq:08d}"
     meta = {"citylake.batch_id": batch_id, "citylake.window_low": str(low),
-            "citylake.window_high": str(high), "citylake.rows_read": str(read)}
-    if quarantined.num_rows:
-        delta.write_arrow(_stamp(quarantined, batch_id, seq, source.source)
-                          .append_column("_reason", pa.array(["null key: " + ", ".join(cfg.key)]
-                                                             * quarantined.num_rows)),
+            "citylake.window_high": str(high)}
+    stamp = _Stamp(batch_id, seq, source.source)
+    rows = _read(dsn, cfg, low, high)
+    if watermark is None:
+        # first load: stream batches from the database into one Delta commit
+        counts, quarantined = {"read": 0, "good": 0}, []
+        stream = _stamped_stream(rows, stamp, cfg.key, counts, quarantined)
+        delta.write_arrow(stream, snapshot or uri, mode="append", app_id=app_id, app_version=seq,
+                          metadata=meta, schema_mode="merge")
+        read, added = counts["read"], counts["good"]
+        quarantined = pa.Table.from_batches(quarantined, rows.schema) if quarantined else None
+    else:
+        read = rows.num_rows
+        if rows.num_rows:
+            stored = pa.schema(snapshot.schema().to_arrow()).names
+            seen_columns = [c for c in rows.column_names if c in stored]
+            seen = snapshot.to_pyarrow_dataset().to_table(
+                columns=seen_columns,
+                filter=pads.field(cfg.watermark) > pa.scalar(low, pa.timestamp("us", "UTC")))
+            rows = _new_versions(rows, seen, cfg.key)
+        good, quarantined = _split_null_keys(rows, cfg.key)
+        if good.num_rows == 0 and quarantined.num_rows == 0:
+            return BatchResult(cfg.name, None, read, 0, 0, low, high, time.monotonic() - started)
+        delta.write_arrow(stamp(good), snapshot, mode="append", app_id=app_id, app_version=seq,
+                          metadata=meta, schema_mode="merge")
+        added = good.num_rows
+    n_quarantined = quarantined.num_rows if quarantined is not None else 0
+    if n_quarantined:
+        reason = pa.array(["null key: " + ", ".join(cfg.key)] * n_quarantined)
+        delta.write_arrow(stamp(quarantined).append_column("_reason", reason),
                           bronze_uri(settings, source.source, f"_quarantine_{cfg.name}"),
                           schema_mode="merge", metadata=meta)
-    delta.write_arrow(_stamp(good, batch_id, seq, source.source), snapshot or uri, mode="append",
-                      app_id=app_id, app_version=seq, metadata=meta, schema_mode="merge")
-    result = BatchResult(cfg.name, batch_id, read, good.num_rows, quarantined.num_rows, low, high,
+    result = BatchResult(cfg.name, batch_id, read, added, n_quarantined, low, high,
                          time.monotonic() - started)
     log.info("%s", result)
     return result
 
 
-def _stamp(rows: pa.Table, batch_id: str, seq: int, source_system: str) -> pa.Table:
-    n = rows.num_rows
-    hashes = rows["_row_hash"]
-    rows = rows.drop_columns(["_row_hash"])
-    now = dt.datetime.now(dt.timezone.utc)
-    for name, values in (("_batch_id", pa.array([batch_id] * n)),
-                         ("_batch_seq", pa.array([seq] * n, pa.int64())),
-                         ("_extracted_at", pa.array([now] * n, pa.timestamp("us", "UTC"))),
-                         ("_source_system", pa.array([source_system] * n)),
-                         ("_row_hash", hashes)):
-        rows = rows.append_column(name, values)
-    return rows
+class _Stamp:
+    """Appends the batch metadata columns every bronze row carries."""
+
+    def __init__(self, batch_id: str, seq: int, source_system: str):
+        self.values = (("_batch_id", pa.scalar(batch_id)), ("_batch_seq", pa.scalar(seq, pa.int64())),
+                       ("_extracted_at", pa.scalar(dt.datetime.now(dt.timezone.utc),
+                                                   pa.timestamp("us", "UTC"))),
+                       ("_source_system", pa.scalar(source_system)))
+
+    def schema(self, schema: pa.Schema) -> pa.Schema:
+        for name, value in self.values:
+            schema = schema.append(pa.field(name, value.type))
+        return schema
+
+    def __call__(self, rows: pa.Table) -> pa.Table:
+        for name, value in self.values:
+            rows = rows.append_column(name, pa.repeat(value, rows.num_rows))
+        return rows
+
+
+def _stamped_stream(reader: pa.RecordBatchReader, stamp: _Stamp, key: tuple[str, ...], counts: dict,
+                    quarantined: list) -> pa.RecordBatchReader:
+    def batches():
+        for batch in reader:
+            counts["read"] += batch.num_rows
+            good, bad = _split_null_keys(pa.Table.from_batches([batch], reader.schema), key)
+            quarantined.extend(bad.to_batches())
+            counts["good"] += good.num_rows
+            yield from stamp(good).to_batches()
+
+    return pa.RecordBatchReader.from_batches(stamp.schema(reader.schema), batches())
 
 
 def extract_source(name: str, settings: Settings | None = None) -> list[BatchResult]:
