@@ -154,6 +154,14 @@ def _upload(api, package: dict, name: str, fmt: str, filename: str, data: bytes,
     return api.action.resource_create(package_id=package["id"], **fields), True
 
 
+def ensure_table_view(api, resource_id: str) -> None:
+    """A DataTables preview of the DataStore table on the resource page."""
+    views = api.action.resource_view_list(id=resource_id)
+    if not any(v.get("view_type") == "datatables_view" for v in views):
+        api.action.resource_view_create(resource_id=resource_id, view_type="datatables_view",
+                                        title="Xem trước / Preview")
+
+
 def _mark_done(api, resource: dict, data: bytes) -> None:
     api.action.resource_patch(id=resource["id"], citylake_sha256=_sha(data))
 
@@ -222,6 +230,7 @@ def publish(api: ckanapi.RemoteCKAN, spec: DatasetSpec, table: pa.Table, portal_
     if changed or _datastore_fields(api, csv_res["id"]) != _wanted_fields(table):
         result.resources_changed.append("CSV")
         result.rows_upserted, result.rows_deleted = sync_datastore(api, csv_res["id"], table, spec.primary_key)
+        ensure_table_view(api, csv_res["id"])
         _mark_done(api, csv_res, csv_bytes)
     if spec.geojson:
         _, changed = _upload(api, package, "Bản đồ (GeoJSON)", "GeoJSON", f"{spec.name}.geojson",
