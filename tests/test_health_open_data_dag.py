@@ -65,6 +65,9 @@ def test_dag_publishes_both_datasets_with_metadata(deployment):
     assert extras["update_frequency"] == "daily" and extras["modified"]
     assert {"y tế", "health"} <= {t["name"] for t in facilities["tags"]}
     assert {r["format"] for r in facilities["resources"]} == {"CSV", "GeoJSON"}
+    for package in packages.values():  # the DataStore table is previewable on the resource page
+        csv = next(r for r in package["resources"] if r["format"] == "CSV")
+        assert [v["view_type"] for v in api.action.resource_view_list(id=csv["id"])] == ["datatables_view"]
     assert all(line.endswith("matches") for line in verify_published(settings)), verify_published(settings)
     page = requests.get(f"{settings.ckan_url}/dataset/co-so-kham-chua-benh", timeout=30)
     assert page.status_code == 200 and "Cơ sở khám bệnh, chữa bệnh" in page.text

@@ -119,3 +119,17 @@ def test_personal_data_reads_need_a_purpose_and_are_logged(silver):
     assert len(log) == before + 1
     assert log[-1]["user"] == "inspector.nguyen" and log[-1]["rows"] == data.num_rows
     assert log[-1]["table"] == "restricted/health/practitioner_identities"
+
+
+def test_catalog_lists_tables_with_versions_and_personal_data(silver, capsys):
+    from citylake.catalog import TABLES
+    from citylake.cli import main
+
+    settings, counts = silver
+    assert main(["tables"]) == 0
+    out = capsys.readouterr().out
+    line = next(row for row in out.splitlines() if row.startswith("silver/health/facilities "))
+    assert line.split()[3] == str(counts["facilities"])
+    identities = next(row for row in out.splitlines() if row.startswith("restricted/health/practitioner_identities"))
+    assert "personal data: cccd, date_of_birth, phone" in identities
+    assert {t.classification for t in TABLES} == {"public", "internal", "restricted"}

@@ -138,6 +138,8 @@ def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
         ward = wards[ward_idx[i]]
         public = rng.random() < public_share
         short_ward = ward["ward_name"].replace("Phường ", "").replace("Xã ", "").replace("Thị trấn ", "")
+        if short_ward.isdigit():  # "Phường 11" is only ever said in full
+            short_ward = ward["ward_name"]
         name = (f"{kind} {short_ward}" if kind == "Trạm y tế" else f"{kind} {brands[i]}"
                 + ("" if i % 3 else f" {short_ward}"))
         cols["id"].append(int(ids[i]))
