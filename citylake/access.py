@@ -30,7 +30,7 @@ def read_restricted(domain: str, table: str, purpose: str, columns: list[str] | 
     data = delta.read_arrow(restricted_uri(settings, domain, table), columns=columns)
     who = user or os.environ.get("CITYLAKE_USER") or getpass.getuser()
     row = pa.Table.from_pylist([{
-        "accessed_at": dt.datetime.now(dt.timezone.utc), "user": who,
+        "accessed_at": dt.datetime.now(dt.UTC), "user": who,
         "table": f"restricted/{catalogued.domain}/{catalogued.name}",
         "columns": ",".join(columns or data.column_names), "purpose": purpose.strip(),
         "rows": data.num_rows}], schema=LOG_SCHEMA)

@@ -49,7 +49,7 @@ def cmd_source(settings: Settings, args) -> None:
     created = generator.create(settings.health_source_dsn, settings.source_scale, settings.seed)
     if created["created"]:
         print(f"    Health source created at scale {settings.source_scale}: {created}")
-    elif getattr(args, "advance", False):
+    elif args.advance:
         print(f"    Health source advanced one day: {generator.advance(settings.health_source_dsn)}")
 
 
@@ -61,52 +61,18 @@ def cmd_run(settings: Settings, args) -> None:
     airflow_cli(settings, "dags", "test", "health_open_data")
 
 
-def verify_published(settings: Settings) -> list[str]:
-    """Compare each published DataStore table with its mart, row for row."""
-    import ckanapi
-
-    from open_data.health import DATASETS
-    from open_data.pipeline import read_mart
-    from open_data.publish import to_records
-
-    api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token)
-    lines = []
-    for spec in DATASETS:
-        mart = {r[spec.primary_key]: r for r in to_records(read_mart(settings, spec.mart))}
-        pkg = api.action.package_show(id=spec.name)
-        csv = next(r for r in pkg["resources"] if r["format"] == "CSV")
-        rows, offset = {}, 0
-        while True:
-            page = api.action.datastore_search(resource_id=csv["id"], limit=32000, offset=offset)["records"]
-            rows.update({r[spec.primary_key]: r for r in page})
-            offset += len(page)
-            if len(page) < 32000:
-                break
-        differing = [k for k, r in mart.items() if k not in rows or any(
-            str(rows[k].get(c)) != str(v) and not (v is None and rows[k].get(c) is None)
-            and not _same_value(rows[k].get(c), v) for c, v in r.items())]
-        status = "matches" if len(rows) == len(mart) and not differing else f"DIFFERS ({len(differing)} rows)"
-        lines.append(f"{spec.name}: DataStore {len(rows)} rows, mart {len(mart)} rows: {status}")
-    return lines
-
-
-def _same_value(served, expected) -> bool:
-    try:
-        return float(served) == float(expected)
-    except (TypeError, ValueError):
-        return str(served).replace(" ", "T") == str(expected).replace("+00:00", "")
-
-
 def cmd_demo(settings: Settings, args) -> None:
     started = time.monotonic()
     cmd_up(settings, args)
     _step("Health department source database")
-    args.advance = True
-    cmd_source(settings, args)
+    cmd_source(settings, argparse.Namespace(advance=True))
     _step("Airflow: health_open_data (extract → silver → audit → dbt → audit → publish)")
     cmd_run(settings, args)
     _step("Checking the portal against the marts")
-    lines = verify_published(settings)
+    from open_data.health import DATASETS
+    from open_data.pipeline import verify_published
+
+    lines = verify_published(DATASETS, settings)
     for line in lines:
         print(f"    {line}")
     print(f"""
@@ -155,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="citylake", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text)
+        command = sub.add_parser(name, help=help_text)
+        if name == "source":
+            command.add_argument("--advance", action="store_true",
+                                 help="if it exists, apply one more day of changes")
     args = parser.parse_args(argv)
     COMMANDS[args.command][0](get_settings(), args)
     return 0

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -46,7 +46,7 @@ def commit_properties(app_id: str | None = None, version: int | None = None,
     return CommitProperties(app_transactions=txns, custom_metadata=custom or None)
 
 
-def write_arrow(data: pa.Table, uri: "str | DeltaTable", mode: str = "append", partition_by: Sequence[str] | None = None,
+def write_arrow(data: pa.Table, uri: str | DeltaTable, mode: str = "append", partition_by: Sequence[str] | None = None,
                 app_id: str | None = None, app_version: int | None = None, metadata: dict | None = None,
                 schema_mode: str | None = None) -> None:
     """Write an Arrow table as one Delta commit (optionally tagged as app transaction ``app_id``).
@@ -80,7 +80,7 @@ def read_spark(spark, uri: str, version: int | None = None):
 def _stat_value(value):
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
         return value.isoformat(timespec="milliseconds") + "Z"
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()

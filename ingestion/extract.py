@@ -5,9 +5,11 @@ are read Arrow-native (connectorx, COPY BINARY) and anti-joined on (key, content
 versions bronze already holds in that window, so the lookback catches rows committed late without
 ever adding a row version twice. The content hash is computed on both sides at that moment from
 the source columns (bronze keeps them as read), so it costs only the window; a first load has
-nothing to compare with and streams from the database straight into the Delta table. The batch is appended as one Delta commit carrying a Delta app
-transaction (``citylake.ingest.<source>.<table>`` = batch sequence): a crashed run retried by
-Airflow adds nothing it already added, and two racing runs cannot both commit. Rows without a
+nothing to compare with and streams from the database straight into the Delta table.
+
+The batch is appended as one Delta commit carrying a Delta app transaction
+(``citylake.ingest.<source>.<table>`` = batch sequence): a crashed run retried by Airflow adds
+nothing it already added, and a run overtaken by another fails to commit instead of duplicating. Rows without a
 key go to the source's bronze quarantine table with the reason; nothing is dropped.
 """
 from __future__ import annotations
@@ -69,13 +71,13 @@ def _bronze_watermark(snapshot: DeltaTable | None, column: str) -> dt.datetime |
         values = snapshot.to_pyarrow_dataset().to_table(columns=[column])[column]
         value = pc.max(values).as_py() if len(values) else None
     if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
     return value
 
 
 def _source_now(dsn: str) -> dt.datetime:
     with psycopg.connect(dsn) as conn:
-        return conn.execute("SELECT now()").fetchone()[0].astimezone(dt.timezone.utc)
+        return conn.execute("SELECT now()").fetchone()[0].astimezone(dt.UTC)
 
 
 def _read(dsn: str, cfg: TableConfig, low: dt.datetime | None, high: dt.datetime):
@@ -184,7 +186,7 @@ class _Stamp:
 
     def __init__(self, batch_id: str, seq: int, source_system: str):
         self.values = (("_batch_id", pa.scalar(batch_id)), ("_batch_seq", pa.scalar(seq, pa.int64())),
-                       ("_extracted_at", pa.scalar(dt.datetime.now(dt.timezone.utc),
+                       ("_extracted_at", pa.scalar(dt.datetime.now(dt.UTC),
                                                    pa.timestamp("us", "UTC"))),
                        ("_source_system", pa.scalar(source_system)))
 

@@ -6,13 +6,16 @@ publish them. A failure before this step leaves gold and the portal as they were
 """
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import duckdb
 import pyarrow as pa
 
 from citylake import delta
 from citylake.catalog import gold_uri
 from citylake.settings import Settings, get_settings
-from open_data.publish import PublishResult, publish
+from open_data.publish import PublishResult, datastore_rows, publish, to_records
 from open_data.spec import DatasetSpec
 
 
@@ -34,3 +37,49 @@ def publish_datasets(datasets: tuple[DatasetSpec, ...], domain: str,
     api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token,
                              user_agent="citylake-publisher/0.1")
     return [publish(api, spec, tables[spec.name], settings.ckan_url) for spec in datasets]
+
+
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def comparable(value):
+    """One form for a value as the mart holds it and as the DataStore serves it back.
+
+    Timestamps compare as instants: PostgreSQL prints ``.1234`` where Python prints ``.123400``.
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _TIMESTAMP.match(value):
+        instant = dt.datetime.fromisoformat(value)
+        if instant.tzinfo is not None:
+            instant = instant.astimezone(dt.UTC).replace(tzinfo=None)
+        return instant
+    return str(value)
+
+
+def verify_published(datasets: tuple[DatasetSpec, ...], settings: Settings | None = None) -> list[str]:
+    """Compare each published DataStore table with its mart, row for row and value for value."""
+    import ckanapi
+
+    settings = settings or get_settings()
+    api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token)
+    lines = []
+    for spec in datasets:
+        mart = {r[spec.primary_key]: r for r in to_records(read_mart(settings, spec.mart))}
+        package = api.action.package_show(id=spec.name)
+        csv = next(r for r in package["resources"] if r["format"] == "CSV")
+        served = {r[spec.primary_key]: r for r in datastore_rows(api, csv["id"])}
+        differing = [(key, [c for c, v in row.items() if comparable(served[key].get(c)) != comparable(v)])
+                     if key in served else (key, ["<missing>"]) for key, row in mart.items()]
+        differing = [(key, cols) for key, cols in differing if cols]
+        ok = len(served) == len(mart) and not differing
+        detail = ""
+        if differing:
+            key, cols = differing[0]
+            detail = (f"; e.g. {spec.primary_key}={key} {cols[0]}: mart {mart[key].get(cols[0])!r}, "
+                      f"portal {served.get(key, {}).get(cols[0])!r}")
+        lines.append(f"{spec.name}: DataStore {len(served)} rows, mart {len(mart)} rows: "
+                     + ("matches" if ok else f"DIFFERS ({len(differing)} rows{detail})"))
+    return lines

@@ -175,15 +175,16 @@ def _datastore_fields(api, resource_id: str) -> dict[str, str] | None:
     return {f["id"]: f["type"] for f in fields if f["id"] != "_id"}
 
 
-def _existing_keys(api, resource_id: str, key: str) -> set:
-    keys, offset = set(), 0
+def datastore_rows(api, resource_id: str, fields: list[str] | None = None, page_size: int = 32_000) -> list[dict]:
+    """Every row of a DataStore table, page by page."""
+    rows: list[dict] = []
     while True:
-        page = api.action.datastore_search(resource_id=resource_id, fields=[key], limit=32_000,
-                                           offset=offset, sort=f"{key}")["records"]
-        keys.update(r[key] for r in page)
-        if len(page) < 32_000:
-            return keys
-        offset += len(page)
+        kwargs = {"fields": fields} if fields else {}
+        page = api.action.datastore_search(resource_id=resource_id, limit=page_size, offset=len(rows),
+                                           sort="_id", **kwargs)["records"]
+        rows.extend(page)
+        if len(page) < page_size:
+            return rows
 
 
 def _wanted_fields(table: pa.Table) -> dict[str, str]:
@@ -210,7 +211,7 @@ def sync_datastore(api, resource_id: str, table: pa.Table, key: str) -> tuple[in
     for start in range(done, len(records), CHUNK):
         api.action.datastore_upsert(resource_id=resource_id, records=records[start:start + CHUNK],
                                     method="upsert", force=True)
-    stale = sorted(_existing_keys(api, resource_id, key) - {r[key] for r in records})
+    stale = sorted({r[key] for r in datastore_rows(api, resource_id, [key])} - {r[key] for r in records})
     for start in range(0, len(stale), CHUNK):
         api.action.datastore_delete(resource_id=resource_id, filters={key: stale[start:start + CHUNK]},
                                     force=True)

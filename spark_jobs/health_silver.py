@@ -45,7 +45,7 @@ def _latest(df: DataFrame, key: str = "id") -> DataFrame:
     return df.withColumn("_rn", F.row_number().over(order)).filter("_rn = 1").drop("_rn")
 
 
-def _first_reason(*checks) -> "F.Column":
+def _first_reason(*checks) -> F.Column:
     """The first failing check's message, or null when the row is valid."""
     return F.coalesce(*[F.when(cond, msg) for cond, msg in checks])
 

@@ -47,7 +47,8 @@ def postgres(settings):
 @pytest.fixture(scope="session")
 def ckan(postgres, settings):
     """A real CKAN 2.12 with DataStore, served over HTTP."""
-    from citylake.services import ckan as ckan_service, redis
+    from citylake.services import ckan as ckan_service
+    from citylake.services import redis
 
     ckan_service.start(settings)
     yield settings

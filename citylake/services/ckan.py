@@ -97,7 +97,7 @@ def configure(settings: Settings) -> None:
         "ckan.locales_offered": "vi en",
         "ckan.display_timezone": "Asia/Ho_Chi_Minh",
     }
-    _ckan(settings, "config-tool", str(ini), config=False, *[f"{k}={v}" for k, v in options.items()])
+    _ckan(settings, "config-tool", str(ini), *[f"{k}={v}" for k, v in options.items()], config=False)
     if not (h / ".db-initialised").exists():
         _ckan(settings, "db", "init")
         # the generated script is for psql: drop its \connect line, we connect to the db here

@@ -17,16 +17,16 @@ import unicodedata
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import psycopg
 
 from ingestion.reference.admin_units import legacy_wards
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 FACILITIES_PER_SCALE = 10_000
 CERTIFICATES_PER_SCALE = 80_000
-EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 INITIAL_SPAN_DAYS = 900
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Võ", "Vũ", "Đặng", "Bùi",
@@ -51,7 +51,8 @@ BRANDS = ["Hoàn Mỹ", "Vạn Hạnh", "Phước An", "Sài Gòn", "An Khang", 
 FACILITY_TYPES = [
     ("Bệnh viện", 3, 0.55, (50, 1800), ["Nội", "Ngoại", "Sản", "Nhi", "Hồi sức cấp cứu", "Tim mạch", "Ung bướu"]),
     ("Phòng khám đa khoa", 12, 0.05, (0, 20), ["Nội", "Ngoại", "Nhi", "Sản", "Tai Mũi Họng", "Da liễu"]),
-    ("Phòng khám chuyên khoa", 40, 0.02, (0, 5), ["Nội", "Nhi", "Mắt", "Tai Mũi Họng", "Da liễu", "Sản phụ khoa", "Tâm thần"]),
+    ("Phòng khám chuyên khoa", 40, 0.02, (0, 5),
+     ["Nội", "Nhi", "Mắt", "Tai Mũi Họng", "Da liễu", "Sản phụ khoa", "Tâm thần"]),
     ("Phòng khám nha khoa", 20, 0.0, (0, 0), ["Răng Hàm Mặt"]),
     ("Trạm y tế", 8, 1.0, (0, 10), ["Y học gia đình", "Tiêm chủng", "Sản"]),
     ("Nhà hộ sinh", 2, 0.3, (5, 40), ["Sản"]),

@@ -85,7 +85,7 @@ class DatabasePackageSearchQuery(PackageSearchQuery):
         q = q.filter(model.Package.state.in_(states))
         text = (query.get("q") or "").strip()
         if text and text not in ("*:*", '""'):
-            for sign, fieldname, raw in _FILTER.findall(text):
+            for _sign, fieldname, raw in _FILTER.findall(text):
                 if fieldname in ("name", "id"):
                     q = q.filter(getattr(model.Package, fieldname).in_(_values(raw)))
             words = _FILTER.sub("", text).split()
