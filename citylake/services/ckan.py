@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from citylake.services import postgres, redis
-from citylake.services.process import pid_alive, port_open, start_daemon, stop_daemon, wait_for_port
+from citylake.services.process import ensure_ours, pid_alive, port_open, start_daemon, stop_daemon, wait_for_port
 from citylake.settings import REPO_ROOT, Settings
 
 CKAN_VERSION = "2.12.0"
@@ -124,7 +124,7 @@ def start(settings: Settings) -> None:
     """Install, configure and serve CKAN (with its PostgreSQL and Redis)."""
     postgres.start(settings)
     redis.start(settings)
-    if port_open(settings.ckan_port):
+    if ensure_ours(settings.ckan_port, "CKAN", pid_alive(home(settings) / "ckan.pid")):
         return
     install(settings)
     configure(settings)

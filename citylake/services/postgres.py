@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from citylake.services.process import port_open, wait_for_port
+from citylake.services.process import ensure_ours, wait_for_port
 from citylake.settings import Settings
 
 
@@ -36,7 +36,7 @@ def data_dir(settings: Settings) -> Path:
 def start(settings: Settings) -> None:
     pgdata = data_dir(settings)
     log = settings.services_dir / "postgres.log"
-    if port_open(settings.pg_port):
+    if ensure_ours(settings.pg_port, "PostgreSQL", (pgdata / "postmaster.pid").exists()):
         return
     settings.services_dir.mkdir(parents=True, exist_ok=True)
     if not (pgdata / "PG_VERSION").exists():

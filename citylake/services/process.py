@@ -15,6 +15,20 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+class PortTaken(RuntimeError):
+    """Something else listens where this deployment's service should."""
+
+
+def ensure_ours(port: int, what: str, ours: bool) -> bool:
+    """True when our own instance already listens on ``port``; an error when a stranger does."""
+    if not port_open(port):
+        return False
+    if not ours:
+        raise PortTaken(f"127.0.0.1:{port} is taken by a process that is not this deployment's {what}; "
+                        f"stop it, or give this deployment other ports with CITYLAKE_PORT_BASE")
+    return True
+
+
 def wait_for_port(port: int, timeout: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

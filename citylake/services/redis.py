@@ -4,12 +4,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from citylake.services.process import port_open, wait_for_port
+from citylake.services.process import ensure_ours, pid_alive, port_open, wait_for_port
 from citylake.settings import Settings
 
 
 def start(settings: Settings) -> None:
-    if port_open(settings.redis_port):
+    pidfile = settings.services_dir / "redis" / "redis.pid"
+    if ensure_ours(settings.redis_port, "Redis", pid_alive(pidfile)):
         return
     binary = shutil.which("redis-server")
     if binary is None:
