@@ -12,16 +12,15 @@ outside the city, certificates pointing at unknown facilities, and rows committe
 from __future__ import annotations
 
 import datetime as dt
-import io
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from ingestion.reference.admin_units import legacy_wards
+from ingestion.sources.common import STREETS, copy_pg, names, nfd_some, pg_init_state, pg_state, phones
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 FACILITIES_PER_SCALE = 10_000
@@ -29,21 +28,6 @@ CERTIFICATES_PER_SCALE = 80_000
 EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 INITIAL_SPAN_DAYS = 900
 
-SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Võ", "Vũ", "Đặng", "Bùi",
-            "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh", "Lâm", "Tạ"]
-SURNAME_WEIGHTS = np.array([38, 11, 9.5, 7, 5, 4, 4.5, 4, 2, 2, 2, 1.5, 1.5, 1.3, 1, 1, 1, 1, 0.8, 0.4])
-MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "Thu", "Quốc", "Hoàng", "Gia",
-          "Bảo", "Thùy", "Kim", "Anh", "Xuân", "Mỹ", "Công", "Tấn", "Phương"]
-GIVEN = ["An", "Anh", "Bình", "Châu", "Cường", "Dũng", "Duy", "Giang", "Hà", "Hải", "Hạnh", "Hiếu",
-         "Hoa", "Hùng", "Hương", "Khánh", "Khoa", "Lan", "Linh", "Long", "Mai", "Minh", "Nam",
-         "Ngân", "Nhung", "Phong", "Phúc", "Phương", "Quân", "Quang", "Sơn", "Tâm", "Thảo",
-         "Thắng", "Thành", "Trang", "Trinh", "Tuấn", "Tùng", "Uyên", "Việt", "Vy", "Xuân", "Yến",
-         "Đạt", "Ánh", "Ngọc", "Hằng", "Lộc", "Nhân"]
-STREETS = ["Nguyễn Trãi", "Lê Lợi", "Hai Bà Trưng", "Cách Mạng Tháng Tám", "Điện Biên Phủ",
-           "Võ Văn Tần", "Nguyễn Thị Minh Khai", "Lý Thường Kiệt", "Phan Xích Long", "Quang Trung",
-           "Nguyễn Oanh", "Phạm Văn Đồng", "Trường Chinh", "Âu Cơ", "Lạc Long Quân",
-           "Nguyễn Văn Linh", "Huỳnh Tấn Phát", "Kinh Dương Vương", "Phan Đăng Lưu", "Lê Văn Sỹ",
-           "Nguyễn Kiệm", "Hoàng Văn Thụ", "Tô Ký", "Lê Đức Thọ", "Nguyễn Ảnh Thủ"]
 BRANDS = ["Hoàn Mỹ", "Vạn Hạnh", "Phước An", "Sài Gòn", "An Khang", "Tâm Đức", "Việt Pháp",
           "Minh Anh", "Thiện Nhân", "Hòa Hảo", "Gia An", "Bình An", "Nhân Ái", "Mỹ Đức", "Phúc An",
           "Hồng Đức", "Tân Hưng", "Ánh Dương", "Thành Công", "Đại Phước"]
@@ -77,44 +61,6 @@ ISSUERS = ["Sở Y tế Thành phố Hồ Chí Minh", "Sở Y tế TP. Hồ Chí
 CERT_STATUS = ["Còn hiệu lực", "Đã thu hồi", "Tạm đình chỉ"]
 REVOCATION_REASONS = ["Không hành nghề quá 02 năm liên tục", "Vi phạm quy định chuyên môn",
                       "Theo đề nghị của người hành nghề", "Cấp sai thẩm quyền"]
-
-
-def _nfd_some(rng: np.random.Generator, values: np.ndarray, share: float) -> np.ndarray:
-    """Data-entry clients on macOS and some web forms send decomposed (NFD) Vietnamese."""
-    flip = rng.random(len(values)) < share
-    return np.array([unicodedata.normalize("NFD", v) if f and v is not None else v
-                     for v, f in zip(values, flip)], dtype=object)
-
-
-def _names(rng: np.random.Generator, n: int) -> np.ndarray:
-    sur = rng.choice(SURNAMES, n, p=SURNAME_WEIGHTS / SURNAME_WEIGHTS.sum())
-    mid = rng.choice(MIDDLE, n)
-    giv = rng.choice(GIVEN, n)
-    return np.array([f"{a} {b} {c}" for a, b, c in zip(sur, mid, giv)], dtype=object)
-
-
-def _phones(rng: np.random.Generator, n: int, missing: float = 0.05, malformed: float = 0.06) -> np.ndarray:
-    prefixes = np.array(["090", "091", "093", "097", "098", "070", "077", "083", "086", "028"])
-    pre = rng.choice(prefixes, n)
-    rest = rng.integers(0, 10_000_000, n)
-    style = rng.integers(0, 4, n)
-    out = []
-    for p, r, s in zip(pre, rest, style):
-        digits = f"{p}{r:07d}"
-        out.append([digits, f"{digits[:4]} {digits[4:7]} {digits[7:]}", f"+84 {digits[1:]}",
-                    f"{digits[:4]}.{digits[4:7]}.{digits[7:]}"][s])
-    out = np.array(out, dtype=object)
-    roll = rng.random(n)
-    out[roll < missing] = None
-    bad = (roll >= missing) & (roll < missing + malformed)
-    junk = np.array(["không có", "09081234", "0908-123-45", "123456789012345", "n/a"], dtype=object)
-    out[bad] = rng.choice(junk, bad.sum())
-    return out
-
-
-def _timestamps(rng: np.random.Generator, n: int) -> np.ndarray:
-    seconds = rng.integers(0, INITIAL_SPAN_DAYS * 86_400, n)
-    return np.array([EPOCH + dt.timedelta(seconds=int(s)) for s in seconds], dtype=object)
 
 
 def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
@@ -167,9 +113,9 @@ def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
         cols["dien_thoai"].append(None)
         cols["trang_thai"].append(FACILITY_STATUS[status[i]])
         cols["ngay_cap_nhat"].append(updated[i])
-    cols["dien_thoai"] = list(_phones(rng, n))
-    cols["ten_co_so"] = list(_nfd_some(rng, np.array(cols["ten_co_so"], dtype=object), 0.3))
-    cols["dia_chi"] = list(_nfd_some(rng, np.array(cols["dia_chi"], dtype=object), 0.3))
+    cols["dien_thoai"] = list(phones(rng, n))
+    cols["ten_co_so"] = list(nfd_some(rng, np.array(cols["ten_co_so"], dtype=object), 0.3))
+    cols["dia_chi"] = list(nfd_some(rng, np.array(cols["dia_chi"], dtype=object), 0.3))
     return pa.table(cols)
 
 
@@ -190,10 +136,10 @@ def _certificates(rng: np.random.Generator, ids: np.ndarray, facility_ids: np.nd
     table = pa.table({
         "id": pa.array(ids, pa.int64()),
         "so_chung_chi": [f"{int(i):06d}/HCM-CCHN" for i in ids],
-        "ho_ten": list(_nfd_some(rng, _names(rng, n), 0.3)),
+        "ho_ten": list(nfd_some(rng, names(rng, n), 0.3)),
         "so_cccd": [f"{p}{str(c)[3:]}" for p, c in zip(province_prefix, cccd)],
         "ngay_sinh": [dt.date(1955, 1, 1) + dt.timedelta(days=int(b)) for b in born],
-        "dien_thoai": list(_phones(rng, n)),
+        "dien_thoai": list(phones(rng, n)),
         "chuc_danh": [PROFESSIONS[p][0] for p in prof],
         "pham_vi_hanh_nghe": scopes,
         "noi_cap": list(rng.choice(ISSUERS, n, p=[0.6, 0.3, 0.1])),
@@ -207,41 +153,29 @@ def _certificates(rng: np.random.Generator, ids: np.ndarray, facility_ids: np.nd
     return table
 
 
-def _copy(conn: psycopg.Connection, table: str, data: pa.Table) -> None:
-    buf = io.BytesIO()
-    pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-    cols = ", ".join(data.column_names)
-    with conn.cursor().copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
-        copy.write(buf.getvalue())
-
-
-def _state(conn: psycopg.Connection) -> tuple[float, int, int] | None:
-    exists = conn.execute("SELECT to_regclass('yte._generator_state')").fetchone()[0]
-    if not exists:
-        return None
-    row = conn.execute("SELECT scale, seed, step FROM yte._generator_state").fetchone()
-    return (row[0], row[1], row[2]) if row else None
+def _timestamps(rng: np.random.Generator, n: int) -> np.ndarray:
+    seconds = rng.integers(0, INITIAL_SPAN_DAYS * 86_400, n)
+    return np.array([EPOCH + dt.timedelta(seconds=int(s)) for s in seconds], dtype=object)
 
 
 def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
     """(Re)build the source database. Idempotent: same scale and seed already there → no-op."""
     with psycopg.connect(dsn) as conn:
-        state = _state(conn)
+        state = pg_state(conn, "yte")
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
         conn.execute("DROP SCHEMA IF EXISTS yte CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
-        conn.execute("CREATE TABLE yte._generator_state (scale double precision, seed bigint, step int)")
         rng = np.random.default_rng(seed)
         wards = legacy_wards()
         n_fac = max(20, int(FACILITIES_PER_SCALE * scale))
         n_cert = max(100, int(CERTIFICATES_PER_SCALE * scale))
         fac = _facilities(rng, np.arange(1, n_fac + 1), wards, _timestamps(rng, n_fac))
         fac = pa.concat_tables([fac, _duplicates(rng, fac, n_fac + 1, 0.02)])
-        _copy(conn, "yte.co_so_kcb", fac)
+        copy_pg(conn, "yte.co_so_kcb", fac)
         certs = _certificates(rng, np.arange(1, n_cert + 1), fac["id"].to_numpy(), _timestamps(rng, n_cert))
-        _copy(conn, "yte.chung_chi_hanh_nghe", certs)
-        conn.execute("INSERT INTO yte._generator_state VALUES (%s, %s, 0)", (scale, seed))
+        copy_pg(conn, "yte.chung_chi_hanh_nghe", certs)
+        pg_init_state(conn, "yte", scale, seed)
         conn.execute("ANALYZE yte.co_so_kcb; ANALYZE yte.chung_chi_hanh_nghe")
     return {"created": True, "facilities": fac.num_rows, "certificates": certs.num_rows, "step": 0}
 
@@ -260,7 +194,7 @@ def _duplicates(rng: np.random.Generator, fac: pa.Table, first_id: int, share: f
 def advance(dsn: str, step: int | None = None) -> dict:
     """Apply one day of changes: edits, closures, revocations, new rows, late-committed rows."""
     with psycopg.connect(dsn) as conn:
-        state = _state(conn)
+        state = pg_state(conn, "yte")
         if state is None:
             raise RuntimeError("the Health source database is empty: run create() first")
         scale, seed, current = state
@@ -289,13 +223,13 @@ def advance(dsn: str, step: int | None = None) -> dict:
         late_at = max_fac[1] - dt.timedelta(hours=1)
         stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_fac)], dtype=object)
         fac = _facilities(rng, np.arange(n_fac + 1, n_fac + new_fac + 1), wards, stamps)
-        _copy(conn, "yte.co_so_kcb", fac)
+        copy_pg(conn, "yte.co_so_kcb", fac)
         new_cert = max(5, n_cert // 100)
         late_at = max_cert[1] - dt.timedelta(hours=1)
         stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_cert)], dtype=object)
         certs = _certificates(rng, np.arange(n_cert + 1, n_cert + new_cert + 1),
                               np.arange(1, n_fac + new_fac + 1), stamps)
-        _copy(conn, "yte.chung_chi_hanh_nghe", certs)
+        copy_pg(conn, "yte.chung_chi_hanh_nghe", certs)
         conn.execute("UPDATE yte._generator_state SET step = %s", (step,))
     return {"advanced": True, "step": step, "facilities_edited": len(edit),
             "certificates_revoked": len(revoke), "facilities_added": new_fac,
