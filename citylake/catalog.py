@@ -1,4 +1,8 @@
-"""Where each table lives and what it holds: layer, owner, classification, personal data.
+"""Where each table lives and what it holds: layer, owner, classification, personal data, and the
+update frequency agreed with its owner.
+
+``TABLES`` lists the platform's own tables; :func:`all_tables` adds every department source's
+bronze and silver tables from its source.yml, so a new source is catalogued by being configured.
 
 Paths are ``<lakehouse>/<layer>/<domain>/<table>``. Layers: ``bronze`` (raw source rows,
 restricted), ``silver`` (conformed, no direct identifiers), ``restricted`` (personal data: reads
@@ -40,6 +44,7 @@ class TableEntry:
     classification: str  # public | internal | restricted
     description: str
     personal_data: tuple[str, ...] = ()
+    update_frequency: str = ""   # the agreed frequency (hourly, daily…); empty: rebuilt with its inputs
 
     def uri(self, settings: Settings) -> str:
         return table_uri(settings, self.layer, self.domain, self.name)
@@ -74,8 +79,49 @@ TABLES: tuple[TableEntry, ...] = (
 )
 
 
+REFERENCE_TABLES: tuple[TableEntry, ...] = (
+    TableEntry("silver", "reference", "admin_units_2025", PLATFORM, "public",
+               "The city's 2025 wards and communes: code, name, centre, area (vietnamadminunits)"),
+    TableEntry("silver", "reference", "agencies", PLATFORM, "public",
+               "City departments and ward People's Committees, one code each"),
+    TableEntry("silver", "reference", "calendar", PLATFORM, "public",
+               "Working-day calendar: weekends, public holidays and Tết (holidays package)"),
+    TableEntry("silver", "reference", "vsic_sections", PLATFORM, "public", "VSIC 2018 sections (A–U)"),
+    TableEntry("silver", "reference", "vsic_divisions", PLATFORM, "public", "VSIC 2018 divisions (2 digits)"),
+)
+
+
+def source_tables() -> tuple[TableEntry, ...]:
+    """Bronze and silver tables of every configured department source (from source.yml)."""
+    from ingestion.config import all_sources
+
+    out = []
+    for src in all_sources():
+        freq = src.update_frequency
+        for cfg in src.tables.values():
+            out.append(TableEntry("bronze", src.source, cfg.name, src.owner, cfg.classification,
+                                  cfg.description or f"Every extracted version of {cfg.query_table}",
+                                  cfg.personal_data, freq))
+            if cfg.silver is not None:
+                out.append(TableEntry("silver", src.domain, cfg.silver.name, src.owner, "internal",
+                                      cfg.silver.description, (), freq))
+        if any(cfg.silver is not None for cfg in src.tables.values()):
+            out.append(TableEntry("silver", src.domain, "quarantine", PLATFORM, "internal",
+                                  f"{src.name}: rows that failed validation, with the reason", (), freq))
+    return tuple(out)
+
+
+def all_tables() -> tuple[TableEntry, ...]:
+    seen, out = set(), []
+    for t in source_tables() + TABLES + REFERENCE_TABLES:
+        if (t.layer, t.domain, t.name) not in seen:
+            seen.add((t.layer, t.domain, t.name))
+            out.append(t)
+    return tuple(out)
+
+
 def entry(layer: str, domain: str, name: str) -> TableEntry:
-    for table in TABLES:
+    for table in all_tables():
         if (table.layer, table.domain, table.name) == (layer, domain, name):
             return table
     raise KeyError(f"{layer}/{domain}/{name} is not in the catalog")

@@ -92,17 +92,18 @@ Run `make demo` again to simulate the next day; `make down` stops the services."
 def cmd_tables(settings: Settings, args) -> None:
     """The catalog with each table's current Delta version and row count."""
     from citylake import delta
-    from citylake.catalog import TABLES
+    from citylake.catalog import all_tables
 
-    print(f"{'table':<46} {'class':<11} {'version':>7} {'rows':>9}  owner")
-    for t in TABLES:
+    print(f"{'table':<46} {'class':<11} {'every':<8} {'version':>7} {'rows':>9}  owner")
+    for t in all_tables():
         uri = t.uri(settings)
         version, rows = ("-", "-")
         if delta.exists(uri):
             table = delta.table(uri)
             version, rows = table.version(), table.count()
         pii = f"  personal data: {', '.join(t.personal_data)}" if t.personal_data else ""
-        print(f"{t.layer + '/' + t.domain + '/' + t.name:<46} {t.classification:<11} {version:>7} "
+        print(f"{t.layer + '/' + t.domain + '/' + t.name:<46} {t.classification:<11} "
+              f"{t.update_frequency or '-':<8} {version:>7} "
               f"{rows:>9}  {t.owner}{pii}")
 
 

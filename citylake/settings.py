@@ -51,6 +51,10 @@ class Settings:
     def spark_master_ui_port(self) -> int:
         return self.port_base + 4
 
+    @property
+    def mariadb_port(self) -> int:
+        return self.port_base + 5
+
     # -- locations --
     @property
     def lakehouse(self) -> str:
@@ -76,6 +80,10 @@ class Settings:
 
     def pg_dsn(self, database: str) -> str:
         return f"postgresql://{self.pg_user}@127.0.0.1:{self.pg_port}/{database}"
+
+    def mariadb_dsn(self, database: str) -> str:
+        """connectorx-style URI; the embedded server's root has no password and listens on loopback."""
+        return f"mysql://root@127.0.0.1:{self.mariadb_port}/{database}"
 
     @property
     def health_source_dsn(self) -> str:

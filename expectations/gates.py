@@ -42,3 +42,27 @@ def audit_health_marts(settings: Settings | None = None) -> list[str]:
     results = [run_audit(suite, read_mart(settings, mart).to_pandas(), settings.reports_dir)
                for suite, mart in HEALTH_MARTS.items()]
     return _summary(results)
+
+
+def audit_source_silver(name: str, settings: Settings | None = None) -> list[str]:
+    """Every silver table of a configured source against its generated suite."""
+    from expectations.generated import silver_tables
+    from ingestion.config import load_source
+
+    settings = settings or get_settings()
+    source = load_source(name)
+    suites = {suite: cfg for suite, (src, cfg) in silver_tables().items() if src.name == source.name}
+    results = [run_audit(suite, delta.read_arrow(silver_uri(settings, source.domain, cfg.silver.name)).to_pandas(),
+                         settings.reports_dir)
+               for suite, cfg in suites.items()]
+    return _summary(results)
+
+
+def audit_marts(names: list[str], settings: Settings | None = None) -> list[str]:
+    """Marts against their suites (expectations/marts.yml) before anything downstream trusts them."""
+    from open_data.pipeline import read_mart
+
+    settings = settings or get_settings()
+    results = [run_audit(f"mart_{mart}", read_mart(settings, mart).to_pandas(), settings.reports_dir)
+               for mart in names]
+    return _summary(results)

@@ -12,6 +12,9 @@ command -v gcc >/dev/null 2>&1 || apt_packages+=(gcc)
 dpkg -s libpq-dev >/dev/null 2>&1 || apt_packages+=(libpq-dev)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || apt_packages+=(python3-venv)
 command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
+# the leadership report is tested in headless Chromium; the land registry runs on MariaDB
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v mariadbd >/dev/null 2>&1 || apt_packages+=(mariadb-server)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing system packages: ${apt_packages[*]} (run as root or install them)" >&2

@@ -129,7 +129,7 @@ def test_catalog_lists_tables_with_versions_and_personal_data(silver, capsys):
     assert main(["tables"]) == 0
     out = capsys.readouterr().out
     line = next(row for row in out.splitlines() if row.startswith("silver/health/facilities "))
-    assert line.split()[3] == str(counts["facilities"])
+    assert line.split()[4] == str(counts["facilities"])
     identities = next(row for row in out.splitlines() if row.startswith("restricted/health/practitioner_identities"))
     assert "personal data: cccd, date_of_birth, phone" in identities
     assert {t.classification for t in TABLES} == {"public", "internal", "restricted"}
