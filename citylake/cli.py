@@ -14,60 +14,64 @@ def _step(label: str):
 
 
 def cmd_up(settings: Settings, args) -> None:
-    from citylake.services import ckan, postgres
+    from citylake.services import ckan, mariadb, postgres
 
-    t = _step(f"PostgreSQL on 127.0.0.1:{settings.pg_port}")
+    t = _step(f"PostgreSQL on 127.0.0.1:{settings.pg_port}, MariaDB on 127.0.0.1:{settings.mariadb_port}")
     postgres.start(settings)
+    mariadb.start(settings)
     _step(f"CKAN 2.12 on {settings.ckan_url} (with Redis on 127.0.0.1:{settings.redis_port})")
     ckan.start(settings)
     print(f"    services up in {time.monotonic() - t:.1f}s under {settings.services_dir}")
 
 
 def cmd_down(settings: Settings, args) -> None:
-    from citylake.services import ckan, postgres, redis
+    from citylake.services import ckan, mariadb, postgres, redis
 
-    for name, stop in (("CKAN", ckan.stop), ("Redis", redis.stop), ("PostgreSQL", postgres.stop)):
+    for name, stop in (("CKAN", ckan.stop), ("Redis", redis.stop), ("MariaDB", mariadb.stop),
+                       ("PostgreSQL", postgres.stop)):
         print(f"{'stopped' if stop(settings) else 'not running'}: {name}")
 
 
 def cmd_status(settings: Settings, args) -> None:
     from citylake.services.process import port_open
 
-    for name, port in (("PostgreSQL", settings.pg_port), ("Redis", settings.redis_port),
-                       ("CKAN", settings.ckan_port)):
+    for name, port in (("PostgreSQL", settings.pg_port), ("MariaDB", settings.mariadb_port),
+                       ("Redis", settings.redis_port), ("CKAN", settings.ckan_port)):
         print(f"{name:<11} 127.0.0.1:{port:<6} {'up' if port_open(port) else 'down'}")
     print(f"lakehouse   {settings.lakehouse}")
 
 
 def cmd_source(settings: Settings, args) -> None:
-    """Fill the Health department database (first time), or advance it by one day of changes."""
-    from citylake.services import postgres
-    from ingestion.sources.health import generator
+    """Fill every department's source database (first time), or advance each by one day of changes."""
+    from citylake.sources import prepare_source
+    from ingestion.config import source_names
 
-    postgres.start(settings)
-    postgres.ensure_database(settings, "health_dept")
-    created = generator.create(settings.health_source_dsn, settings.source_scale, settings.seed)
-    if created["created"]:
-        print(f"    Health source created at scale {settings.source_scale}: {created}")
-    elif args.advance:
-        print(f"    Health source advanced one day: {generator.advance(settings.health_source_dsn)}")
+    names = [args.name] if getattr(args, "name", None) else list(source_names())
+    for name in names:
+        t = time.monotonic()
+        outcome = prepare_source(settings, name, advance=args.advance)
+        print(f"    {name:<12} {outcome}  ({time.monotonic() - t:.1f}s)", flush=True)
 
 
 def cmd_run(settings: Settings, args) -> None:
-    """Run the health_open_data DAG once, in-process, through Airflow (``airflow dags test``)."""
-    from citylake.orchestration import airflow_cli
+    """Run the DAGs once, in dependency order, through Airflow (``airflow dags test``)."""
+    from citylake.orchestration import airflow_cli, dag_run_order
 
     airflow_cli(settings, "db", "migrate")
-    airflow_cli(settings, "dags", "test", "health_open_data")
+    dags = [args.dag] if getattr(args, "dag", None) else dag_run_order()
+    for dag_id in dags:
+        t = _step(f"Airflow: {dag_id}")
+        airflow_cli(settings, "dags", "test", dag_id)
+        print(f"    {dag_id} done in {time.monotonic() - t:.0f}s", flush=True)
 
 
 def cmd_demo(settings: Settings, args) -> None:
     started = time.monotonic()
     cmd_up(settings, args)
-    _step("Health department source database")
-    cmd_source(settings, argparse.Namespace(advance=True))
-    _step("Airflow: health_open_data (extract → silver → audit → dbt → audit → publish)")
-    cmd_run(settings, args)
+    _step("Department source databases (PostgreSQL and MariaDB)")
+    cmd_source(settings, argparse.Namespace(advance=True, name=None))
+    _step("Airflow: every source's DAG, then the marts, the report and the Health open data")
+    cmd_run(settings, argparse.Namespace(dag=None))
     _step("Checking the portal against the marts")
     from open_data.health import DATASETS
     from open_data.pipeline import verify_published
@@ -80,6 +84,7 @@ Done in {time.monotonic() - started:.0f}s. Where to look:
   CKAN portal         {settings.ckan_url}/organization/so-y-te-tphcm
   datasets            {settings.ckan_url}/dataset/co-so-kham-chua-benh
                       {settings.ckan_url}/dataset/chung-chi-hanh-nghe-y
+  leadership report   {settings.reports_dir / 'leadership_report.html'}
   lakehouse (Delta)   {settings.lakehouse}
   warehouse (DuckDB)  {settings.warehouse_duckdb}
   audit reports       {settings.reports_dir}
@@ -110,8 +115,8 @@ def cmd_tables(settings: Settings, args) -> None:
 COMMANDS = {
     "tables": (cmd_tables, "list the catalog's tables with version and row count"),
     "demo": (cmd_demo, "start the services and run the end-to-end demo"),
-    "source": (cmd_source, "create the Health department source database if missing"),
-    "run": (cmd_run, "run the health_open_data DAG once through Airflow"),
+    "source": (cmd_source, "create the department source databases if missing (--advance: one more day)"),
+    "run": (cmd_run, "run the DAGs once through Airflow, in dependency order"),
     "up": (cmd_up, "start the embedded services (PostgreSQL, Redis, CKAN)"),
     "down": (cmd_down, "stop everything `up` started"),
     "status": (cmd_status, "which services are listening"),
@@ -126,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         if name == "source":
             command.add_argument("--advance", action="store_true",
                                  help="if it exists, apply one more day of changes")
+            command.add_argument("name", nargs="?", help="one source (default: all)")
+        if name == "run":
+            command.add_argument("dag", nargs="?", help="one DAG id (default: all, in order)")
     args = parser.parse_args(argv)
     COMMANDS[args.command][0](get_settings(), args)
     return 0

@@ -43,3 +43,11 @@ def airflow_cli(settings: Settings, *args: str) -> None:
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     subprocess.run([exe, *args], env=env, check=True)
+
+
+def dag_run_order() -> list[str]:
+    """The order a one-shot run follows: what the asset schedule would trigger, written out."""
+    from citylake.assets import warehouse_sources
+
+    return ([f"ingest_{src.name}" for src in warehouse_sources()]
+            + ["health_open_data", "warehouse_marts", "leadership_report", "source_freshness"])

@@ -1,0 +1,54 @@
+"""
+### Warehouse marts: conformed dimensions and the leadership marts
+
+Data-aware: runs whenever any silver table changes (any department's `ingest_<name>` DAG, or the
+Health DAG). Rebuilds the reference tables (2025 wards and the old→new mapping, agencies, the
+working-day calendar with Tết, VSIC 2018), runs `dbt build` for the conformed dimensions and the
+leadership marts (models and their tests), then audits every leadership mart with Great
+Expectations before the report may read them (write-audit-publish).
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import AssetAny, chain, dag, task
+
+from citylake.assets import LEADERSHIP_MARTS, all_silver_assets, mart_assets
+
+
+@dag(
+    dag_id="warehouse_marts",
+    doc_md=__doc__,
+    schedule=AssetAny(*all_silver_assets()),
+    start_date=pendulum.datetime(2025, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["warehouse", "dbt", "leadership"],
+    default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+                  "retry_delay": timedelta(seconds=20)},
+)
+def warehouse_marts():
+    @task
+    def write_reference_tables() -> dict:
+        from ingestion.reference import tables
+
+        return tables.write()
+
+    @task
+    def build_leadership_marts() -> int:
+        from citylake.dbt import run_dbt
+
+        return run_dbt(["build", "--select", "+marts.core +marts.leadership"]).passed
+
+    @task(outlets=mart_assets())
+    def audit_leadership_marts() -> list[str]:
+        from expectations.gates import audit_marts
+
+        return audit_marts(list(LEADERSHIP_MARTS))
+
+    chain(write_reference_tables(), build_leadership_marts(), audit_leadership_marts())
+
+
+warehouse_marts()
