@@ -77,12 +77,13 @@ def freshness_uri(settings: Settings) -> str:
     return f"{settings.lakehouse.rstrip('/')}/silver/_platform/source_freshness"
 
 
-def check_and_record(settings: Settings | None = None, fail: bool = True) -> pa.Table:
+def check_and_record(settings: Settings | None = None, fail: bool = True,
+                     now: dt.datetime | None = None) -> pa.Table:
     """Check, keep the result (Delta, and the warehouse for the report), then fail if any is late."""
     import duckdb
 
     settings = settings or get_settings()
-    result = check(settings)
+    result = check(settings, now)
     delta.write_arrow(result, freshness_uri(settings), mode="overwrite", schema_mode="overwrite")
     settings.warehouse_duckdb.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(settings.warehouse_duckdb)) as con:

@@ -1,0 +1,1 @@
+"""Reports built from the marts: the leadership report (one self-contained HTML page)."""

@@ -16,12 +16,24 @@ CHART_HEIGHT = 380
 
 def base_layout(fig: go.Figure, height: int = CHART_HEIGHT, **extra) -> go.Figure:
     """The layout every section chart shares; titles live in the HTML card, not in the figure."""
-    fig.update_layout(
-        template="plotly_white", height=height, separators=SEPARATORS, colorway=PALETTE,
-        font={"family": FONT, "size": 12}, margin={"l": 60, "r": 20, "t": 20, "b": 40},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0, "font": {"size": 11}},
-        hoverlabel={"font": {"family": FONT}}, **extra)
+    layout = {
+        "template": "plotly_white", "height": height, "separators": SEPARATORS, "colorway": PALETTE,
+        "font": {"family": FONT, "size": 12}, "margin": {"l": 60, "r": 20, "t": 20, "b": 40},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.14, "x": 0, "font": {"size": 11}},
+        "hoverlabel": {"font": {"family": FONT}},
+    }
+    fig.update_layout(**{**layout, **extra})
     return fig
+
+
+def monthly_axis(fig: go.Figure) -> go.Figure:
+    """Months as 05/2026 on the axis and in the hover (plotly's own month names are English)."""
+    fig.update_xaxes(tickformat="%m/%Y", hoverformat="%m/%Y", dtick="M1" if _few_months(fig) else None)
+    return fig
+
+
+def _few_months(fig: go.Figure) -> bool:
+    return all(len(trace.x) <= 14 for trace in fig.data if trace.x is not None)
 
 
 def number(value: float | None, decimals: int = 0) -> str:

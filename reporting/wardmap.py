@@ -147,7 +147,7 @@ def ward_map(rows: list[dict], measures: dict[str, tuple[str, str]] = MEASURES) 
             lon=[x0, x1, x1, x0, x0], lat=[y0, y0, y1, y1, y0], mode="lines", hoverinfo="skip",
             line={"color": "#888", "width": 1, "dash": "dot"}, showlegend=False))
         fig.add_trace(go.Scattergeo(
-            lon=[(x0 + x1) / 2], lat=[y1 + 0.02], mode="text", hoverinfo="skip", showlegend=False,
+            lon=[x0], lat=[y1 + 0.01], mode="text", textposition="top right", hoverinfo="skip", showlegend=False,
             text=[f"{names[code]} (ô phụ · inset)"], textfont={"size": 10, "color": "#555"}))
     fig.update_geos(visible=False, fitbounds="locations", projection_type="mercator", bgcolor="rgba(0,0,0,0)")
     buttons = [{"label": spec[0], "method": "restyle",

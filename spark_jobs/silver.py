@@ -87,9 +87,9 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
     df = _normalised(latest_versions(bronze, cfg))
     if spec.ward:
         df = _with_wards(df, spec.ward, wards)
-    for target, column in spec.pseudonymise.items():
-        df = df.withColumn(target, F.when(F.col(column).isNotNull(),
-                                          F.sha2(F.concat(F.lit(salt), F.col(column).cast("string")), 256)))
+    for target, expr in spec.pseudonymise.items():  # a column, or an expression (e.g. only for some rows)
+        value = F.expr(expr).cast("string")
+        df = df.withColumn(target, F.when(value.isNotNull(), F.sha2(F.concat(F.lit(salt), value), 256)))
     ward_cols = ["ward_code_2025", "ward_name_2025", "source_ward_code"] if spec.ward else []
     key_text = F.concat_ws("|", *[F.col(k).cast("string") for k in cfg.key]).alias("_source_key")
     shaped = df.select(

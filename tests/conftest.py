@@ -45,6 +45,15 @@ def postgres(settings):
 
 
 @pytest.fixture(scope="session")
+def mariadb(settings):
+    from citylake.services import mariadb as mariadb_service
+
+    mariadb_service.start(settings)
+    yield settings
+    mariadb_service.stop(settings)
+
+
+@pytest.fixture(scope="session")
 def ckan(postgres, settings):
     """A real CKAN 2.12 with DataStore, served over HTTP."""
     from citylake.services import ckan as ckan_service
