@@ -4,8 +4,8 @@
   columns, the key unique and present, required values present, enumerations within their English
   values, 2025 ward codes well formed, pseudonyms hex (never a raw identifier), and no free-text
   value that looks like a citizen ID or a phone number.
-* ``mart_<name>`` for every mart listed in ``expectations/marts.yml``: its key, the values that
-  must be present, counts and amounts that cannot be negative, rates within 0–1.
+* ``mart_<name>`` for every mart listed in ``expectations/marts/<domain>.yml``: its key, the
+  values that must be present, counts and amounts that cannot be negative, rates within 0–1.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import yaml
 
 from ingestion.config import SourceConfig, TableConfig, all_sources
 
-MARTS_YML = Path(__file__).with_name("marts.yml")
+MARTS_DIR = Path(__file__).with_name("marts")
 WARD_CODE_REGEX = r"^\d{5}$"
 PSEUDONYM_REGEX = r"^[0-9a-f]{64}$"
 CCCD_REGEX = r"^\d{12}$"
@@ -78,7 +78,14 @@ def silver_suite(source: SourceConfig, cfg: TableConfig) -> gx.ExpectationSuite:
 
 @lru_cache(maxsize=1)
 def mart_rules() -> dict[str, dict]:
-    return yaml.safe_load(MARTS_YML.read_text()) or {} if MARTS_YML.exists() else {}
+    """mart name → rules, from every ``expectations/marts/*.yml`` (one file per domain)."""
+    rules: dict[str, dict] = {}
+    for path in sorted(MARTS_DIR.glob("*.yml")):
+        for name, spec in (yaml.safe_load(path.read_text()) or {}).items():
+            if name in rules:
+                raise ValueError(f"{path.name}: mart {name} already has rules in another file")
+            rules[name] = spec
+    return rules
 
 
 def mart_suite(name: str) -> gx.ExpectationSuite:
