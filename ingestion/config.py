@@ -41,6 +41,8 @@ class SilverSpec:
     required: tuple[str, ...] = ()
     checks: dict[str, str] = field(default_factory=dict)
     unique: tuple[str, ...] = ()
+    # source columns that may not be in bronze yet (added by a source schema change): column → Spark type
+    optional: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ def _silver(raw: dict | None, where: str) -> SilverSpec | None:
     return SilverSpec(name=_require(raw, "name", where), description=raw.get("description", ""), columns=columns,
                       pseudonymise=dict(raw.get("pseudonymise") or {}), ward=ward, enums=enums,
                       required=tuple(raw.get("required") or ()), checks=dict(raw.get("checks") or {}),
-                      unique=tuple(raw.get("unique") or ()))
+                      unique=tuple(raw.get("unique") or ()), optional=dict(raw.get("optional") or {}))
 
 
 def load_source(name: str) -> SourceConfig:

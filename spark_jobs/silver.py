@@ -84,6 +84,9 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
           salt: str) -> tuple[DataFrame, DataFrame]:
     """(valid silver rows, quarantine rows) for one table."""
     spec: SilverSpec = cfg.silver
+    for column, spark_type in spec.optional.items():  # added at the source later: null until then
+        if column not in bronze.columns:
+            bronze = bronze.withColumn(column, F.lit(None).cast(spark_type))
     df = _normalised(latest_versions(bronze, cfg))
     if spec.ward:
         df = _with_wards(df, spec.ward, wards)
@@ -108,8 +111,9 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
                                 F.lit(", name="), F.coalesce("_source_ward_name", F.lit("∅")))))
     checks += [(~F.expr(predicate), F.lit(f"check failed: {name} ({predicate})"))
                for name, predicate in spec.checks.items()]
-    for business_key in spec.unique:  # the first entered is the record; later copies are duplicates
-        first = Window.partitionBy(business_key).orderBy("updated_at", "_source_key")
+    source_key = [name for name, expr in spec.columns.items() if expr.strip() in cfg.key] or ["_source_key"]
+    for business_key in spec.unique:  # the first entered (lowest source key) is the record; later copies are not
+        first = Window.partitionBy(business_key).orderBy(*source_key)
         shaped = shaped.withColumn(f"_first_{business_key}", F.first("_source_key").over(first))
         checks.append((F.col(business_key).isNotNull() & (F.col(f"_first_{business_key}") != F.col("_source_key")),
                        F.concat(F.lit(f"duplicate {business_key} of "), F.col(f"_first_{business_key}"))))

@@ -1,5 +1,5 @@
 -- Phòng Đăng ký kinh doanh (Sở Tài chính TP.HCM): the business registration system, as it stands
--- (pre-2025 ward codes).
+-- (pre-2025 ward codes). advance() adds doanh_nghiep.email (text: company contact email) on step 2.
 CREATE SCHEMA IF NOT EXISTS dkkd;
 
 -- Doanh nghiệp (registered enterprises)
