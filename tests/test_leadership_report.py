@@ -7,7 +7,6 @@ Chromium through Playwright (no browser is ever downloaded).
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -15,13 +14,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from browser import RENDERED, offline_page
 
 from ingestion.reference.agencies import DEPARTMENTS, ward_committee_code
 from reporting.leadership import REPORT_FILE, build_report, render
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 MONTHS = [date(2024 + (11 + i) // 12, (11 + i) % 12 + 1, 1) for i in range(18)]   # 12/2024 … 05/2026
 MISSING_MART = "rpt_investment_projects"
 
@@ -189,9 +186,6 @@ def test_report_without_marts_says_no_data_for_each_section(tmp_path):
 
 
 def test_report_renders_offline_in_chromium(marts_db, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed")
     db_path, n_wards = marts_db
     html_path = build_report(db_path, tmp_path / "report")
     assert html_path == tmp_path / "report" / REPORT_FILE
@@ -200,21 +194,8 @@ def test_report_renders_offline_in_chromium(marts_db, tmp_path):
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=", html)
     assert f"no data: <code>{MISSING_MART}</code>" in html
 
-    requests, errors = [], []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900})
-        # nothing may leave the machine: anything but file:// is recorded and refused
-        context.route(re.compile(r"^(?!file:|data:|blob:|about:)"), lambda route: route.abort())
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(html_path.as_uri(), wait_until="load")
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('.main-svg'))"
-            " && document.querySelectorAll('#chart-rpt_ward_overview path.choroplethlocation').length > 0",
-            timeout=60_000)
+    with offline_page(html_path.as_uri()) as (page, log):
+        page.wait_for_function(RENDERED, timeout=60_000)
 
         charts = page.eval_on_selector_all(
             ".plotly-graph-div", "divs => divs.map(d => [d.id, d.querySelectorAll('.main-svg').length])")
@@ -232,10 +213,9 @@ def test_report_renders_offline_in_chromium(marts_db, tmp_path):
         page.wait_for_timeout(300)
         colourbar_title = page.locator("#chart-rpt_ward_overview .cbtitle").text_content()
         ward_paths_after = page.locator("#chart-rpt_ward_overview path.choroplethlocation").count()
-        browser.close()
 
-    assert errors == []
-    assert [url for url in requests if not url.startswith("file://")] == []
+    assert log.errors == []
+    assert log.outside == []
     assert len(charts) == 10                           # nine marts with data and the ward map
     assert all(svgs > 0 for _, svgs in charts), charts
     assert f"chart-{MISSING_MART}" not in dict(charts)

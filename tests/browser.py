@@ -1,0 +1,45 @@
+"""Debian's Chromium through Playwright, offline: no browser download, nothing leaves file://."""
+from __future__ import annotations
+
+import re
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from playwright import sync_api
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+RENDERED = ("() => [...document.querySelectorAll('.plotly-graph-div')].every(d => d.querySelector('.main-svg'))"
+            " && document.querySelectorAll('#chart-rpt_ward_overview path.choroplethlocation').length > 0")
+
+
+@dataclass
+class PageLog:
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def outside(self) -> list[str]:
+        return [url for url in self.requests if not url.startswith("file://")]
+
+
+@contextmanager
+def offline_page(url: str, width: int = 1440):
+    """A loaded page and the log of its requests and errors; any non-local request is refused."""
+    log = PageLog()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        context.route(re.compile(r"^(?!file:|data:|blob:|about:)"), lambda route: route.abort())
+        page = context.new_page()
+        page.on("request", lambda request: log.requests.append(request.url))
+        page.on("console", lambda msg: log.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: log.errors.append(str(exc)))
+        page.goto(url, wait_until="load")
+        try:
+            yield page, log
+        finally:
+            browser.close()
+
