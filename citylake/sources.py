@@ -21,7 +21,8 @@ def ensure_server(settings: Settings, kind: str, database: str) -> None:
 
 def prepare_source(settings: Settings, name: str, advance: bool = False, scale: float | None = None,
                    seed: int | None = None, force: bool = False) -> dict:
-    """Create the source at the configured scale if it is not there; else optionally advance a day."""
+    """Create the source at the configured scale if it is not there; with ``advance``, then apply the
+    next day of changes (so the newest rows are today's, as in a live department system)."""
     from ingestion.config import load_source
 
     source = load_source(name)
@@ -32,6 +33,6 @@ def prepare_source(settings: Settings, name: str, advance: bool = False, scale: 
     dsn = source.dsn(settings)
     created = generator.create(dsn, settings.source_scale if scale is None else scale,
                                settings.seed if seed is None else seed, force=force)
-    if created.get("created") or not advance:
+    if not advance:
         return created
-    return generator.advance(dsn)
+    return {**created, "advance": generator.advance(dsn)}

@@ -101,3 +101,49 @@ def airflow_db(settings):
 
     airflow_cli(settings, "db", "migrate")
     return settings
+
+
+# -- the shared warehouse: every department source generated, extracted and built to silver --
+
+WAREHOUSE_SCALE = 0.004  # each generator's floor keeps every table populated
+WAREHOUSE_LAKEHOUSE = TEST_RUN_DIR / "warehouse-lakehouse"
+
+
+@pytest.fixture(scope="session")
+def warehouse_build(postgres, mariadb, spark):
+    """Built once per session: all sources (Health included) to silver, plus the reference tables."""
+    from citylake.assets import warehouse_sources
+    from citylake.settings import Settings
+    from citylake.sources import prepare_source
+    from ingestion.extract import extract_source
+    from ingestion.reference import tables
+    from spark_jobs import health_silver, silver
+
+    shutil.rmtree(WAREHOUSE_LAKEHOUSE, ignore_errors=True)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYLAKE_LAKEHOUSE", str(WAREHOUSE_LAKEHOUSE))
+    try:
+        settings = Settings()
+        tables.write(settings)
+        prepare_source(settings, "health", scale=0.02, seed=11, force=True, advance=True)
+        extract_source("health", settings)
+        health_silver.run(settings, spark)
+        first = {}
+        for source in warehouse_sources():
+            prepare_source(settings, source.name, scale=WAREHOUSE_SCALE, seed=11, force=True, advance=True)
+            first[source.name] = extract_source(source.name, settings)
+            silver.run(source.name, settings, spark)
+    finally:
+        mp.undo()
+    return first
+
+
+@pytest.fixture(scope="module")
+def warehouse(warehouse_build):
+    """This module works on the shared warehouse lakehouse: (settings, first extraction per source)."""
+    from citylake.settings import Settings
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYLAKE_LAKEHOUSE", str(WAREHOUSE_LAKEHOUSE))
+    yield Settings(), warehouse_build
+    mp.undo()

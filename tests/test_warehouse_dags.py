@@ -1,0 +1,138 @@
+"""The warehouse's Airflow DAGs through dag.test() on the shared warehouse: a source DAG rerun adds
+nothing, a backfill of a date range through the DAG's params, the data-aware marts DAG with its
+audit, the leadership report rendered in Chromium, and the freshness DAG failing on a late source."""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from functools import lru_cache
+
+import duckdb
+import psycopg
+import pyarrow.compute as pc
+import pytest
+from browser import RENDERED, offline_page
+
+from citylake import delta
+from citylake.assets import LEADERSHIP_MARTS
+from citylake.catalog import bronze_uri, silver_uri
+from ingestion.config import load_source
+from ingestion.extract import extract_log_uri, extract_source
+
+
+@lru_cache(maxsize=1)
+def _bag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    from citylake.orchestration import DAGS_FOLDER
+
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+def run_dag(dag_id: str, conf: dict | None = None):
+    run = _bag().dags[dag_id].test(run_conf=conf)
+    return run.state, {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def _counts(settings, name: str) -> dict[str, int]:
+    source = load_source(name)
+    out = {}
+    for cfg in source.tables.values():
+        out[f"bronze.{cfg.name}"] = delta.table(bronze_uri(settings, source.source, cfg.name)).count()
+        out[f"silver.{cfg.silver.name}"] = delta.table(silver_uri(settings, source.domain, cfg.silver.name)).count()
+    return out
+
+
+@pytest.fixture(scope="module")
+def deployment(warehouse, airflow_db):
+    return warehouse[0]
+
+
+def test_source_dag_rerun_adds_nothing(deployment):
+    settings = deployment
+    source = load_source("fdi")
+    importlib.import_module(source.generator).advance(source.dsn(settings))
+    state, tasks = run_dag("ingest_fdi")
+    assert state == "success", tasks
+    after_first = _counts(settings, "fdi")
+    state, tasks = run_dag("ingest_fdi")  # a retry of the same day
+    assert state == "success", tasks
+    assert _counts(settings, "fdi") == after_first
+
+
+def test_backfill_a_date_range_through_the_dag(deployment):
+    settings = deployment
+    source = load_source("investment")
+    cfg = next(iter(source.tables.values()))
+    with psycopg.connect(source.dsn(settings), autocommit=True) as conn:
+        cols = [r[0] for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema || '.' || table_name = %s",
+            (cfg.query_table,)).fetchall()]
+        other = ", ".join(c for c in cols if c not in ("id", cfg.watermark))
+        base = conn.execute(f"SELECT max(id) FROM {cfg.query_table}").fetchone()[0]
+        for days in (2, 5, 9):  # restored rows, stamped days ago: beyond any lookback
+            conn.execute(f"INSERT INTO {cfg.query_table} (id, {other}, {cfg.watermark}) SELECT %s, {other}, "
+                         f"now() - make_interval(days => %s) FROM {cfg.query_table} ORDER BY id LIMIT 1",
+                         (base + 1000 + days, days))
+    new_ids = {base + 1000 + d for d in (2, 5, 9)}
+    state, _ = run_dag("ingest_investment")
+    assert state == "success"
+    held = set(delta.read_arrow(bronze_uri(settings, source.source, cfg.name), columns=["id"])["id"].to_pylist())
+    assert not new_ids & held  # the increment cannot see them
+    now = dt.datetime.now(dt.UTC)
+    window = {"window_start": (now - dt.timedelta(days=7)).isoformat(), "window_end": now.isoformat()}
+    for _ in range(2):  # the second backfill of the same range adds nothing
+        state, tasks = run_dag("ingest_investment", window)
+        assert state == "success", tasks
+    ids = delta.read_arrow(bronze_uri(settings, source.source, cfg.name), columns=["id"])["id"].to_pylist()
+    assert {i for i in new_ids if ids.count(i) == 1} == {base + 1002, base + 1005}  # 9 days ago: outside
+    assert base + 1009 not in ids
+
+
+def test_marts_dag_builds_and_audits_every_leadership_mart(deployment):
+    settings = deployment
+    state, tasks = run_dag("warehouse_marts")
+    assert state == "success", tasks
+    with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
+        for mart in LEADERSHIP_MARTS:
+            assert con.sql(f"SELECT count(*) FROM main.{mart}").fetchone()[0] > 0, mart
+        wards = con.sql("SELECT count(*), count(dossiers_received_12m) FROM main.rpt_ward_overview").fetchone()
+        assert wards[0] == con.sql("SELECT count(*) FROM main.dim_admin_units").fetchone()[0]
+        days = con.sql("SELECT count(*) FILTER (WHERE is_working_day) FROM main.dim_calendar "
+                       "WHERE date_day BETWEEN DATE '2026-02-14' AND DATE '2026-02-22'").fetchone()[0]
+        assert days == 0  # Tết 2026
+
+
+def test_report_dag_renders_the_marts_in_a_browser(deployment):
+    settings = deployment
+    state, tasks = run_dag("leadership_report")
+    assert state == "success", tasks
+    html = settings.reports_dir / "leadership_report.html"
+    text = html.read_text()
+    assert "no data:" not in text  # every section has its mart
+    with offline_page(html.as_uri()) as (page, log):
+        page.wait_for_function(RENDERED, timeout=60_000)
+        charts = page.eval_on_selector_all(".plotly-graph-div",
+                                           "ds => ds.map(d => d.querySelectorAll('.main-svg').length)")
+        wards = page.locator("#chart-rpt_ward_overview path.choroplethlocation").count()
+        page.screenshot(path=str(settings.reports_dir / "leadership_report.png"), full_page=True)
+    assert log.errors == [] and log.outside == []
+    assert len(charts) == len(LEADERSHIP_MARTS) and all(charts)
+    assert wards >= 160
+
+
+def test_freshness_dag_fails_naming_a_source_that_never_arrived(deployment):
+    settings = deployment
+    uri = extract_log_uri(settings)
+    log = delta.read_arrow(uri)
+    delta.write_arrow(log.filter(pc.not_equal(log["source"], "schools")), uri, mode="overwrite")
+    try:
+        state, tasks = run_dag("source_freshness")
+        assert state == "failed" and tasks["check_source_freshness"] == "failed"
+        with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
+            late = con.sql("SELECT source, reason FROM main.source_freshness WHERE is_late").fetchall()
+        assert late == [("schools", "never extracted")]
+    finally:
+        extract_source("schools", settings)  # a run, even with nothing new, is a delivery
+    state, _ = run_dag("source_freshness")
+    assert state == "success"
