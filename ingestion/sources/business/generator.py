@@ -1,10 +1,14 @@
 """A deterministic business registration database (Phòng Đăng ký kinh doanh) with real-world dirt.
 
 ``create`` fills ``dkkd.doanh_nghiep`` (scale 1.0 = 250,000 enterprises plus ~1% keyed twice) and
-``dkkd.thay_doi_trang_thai`` (~0.4 status changes per enterprise: ~95,000); ``advance`` applies one
-day of registrations, status changes, capital increases and moves, deletes a few erroneous
-registrations (the source is extracted with delete detection on keys) and, on step 2, adds the
-``email`` column. Same seed and step, same data.
+``dkkd.thay_doi_trang_thai`` (~0.4 status changes per enterprise: ~95,000). The history ends at the
+start of today (UTC, the database clock) or at ``now`` when given: registrations since ~25 years
+before it, ``ngay_cap_nhat`` stamps over its last 900 days (the go-live migration opens them).
+``advance`` applies one day of registrations, status changes, capital increases and moves, deletes
+a few erroneous registrations that were already there (the source is extracted with delete
+detection on keys) and, on step 2, adds the ``email`` column; its business dates never fall before
+the history already there. Same seed, scale and ``now``, same history; same seed and step, same
+changes.
 
 The dirt, on purpose: enterprise codes typed by hand (leading zero lost, letter O for zero, spaces,
 a branch suffix), enterprises keyed twice (same code, another id, name in the other Unicode form),
@@ -30,10 +34,9 @@ from ingestion.sources.common import addresses, citizen_ids, copy_pg, names, nfd
 SCHEMA = "dkkd"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 ENTERPRISES_PER_SCALE = 250_000
-EPOCH = np.datetime64("2023-01-01T00:00:00", "us")  # the system went live; older history was migrated then
-HORIZON = np.datetime64("2025-06-19", "D")  # the initial snapshot ends here (EPOCH + 900 days)
-FIRST_DAY = np.datetime64("2000-01-01", "D")
-DAY_US = 86_400 * 10**6
+SPAN_DAYS = 900  # the system went live this long before the snapshot's end; older history was migrated then
+REGISTERED_DAYS = 9_301  # registrations go back this far before the snapshot's end (2000-01-01 → 2025-06-19)
+DAY = np.timedelta64(1, "D")
 
 # section: (weight in HCMC registrations, typical VSIC 2018 codes, words in the company name)
 ACTIVITIES: dict[str, tuple[float, list[str], list[str]]] = {
@@ -197,7 +200,7 @@ def _emails(rng: np.random.Generator, company_names) -> np.ndarray:
 
 
 def _enterprises(rng: np.random.Generator, ids: np.ndarray, codes: np.ndarray, established: np.ndarray,
-                 status: np.ndarray, stamps, with_email: bool = False) -> pa.Table:
+                 status: np.ndarray, stamps, horizon: np.datetime64, with_email: bool = False) -> pa.Table:
     n = len(ids)
     sec_names = list(ACTIVITIES)
     weights = np.array([ACTIVITIES[s][0] for s in sec_names])
@@ -226,7 +229,7 @@ def _enterprises(rng: np.random.Generator, ids: np.ndarray, codes: np.ndarray, e
     roll = rng.random(n)
     established[roll < 0.002] = np.datetime64("1900-01-01")
     future = roll > 0.999
-    established[future] = HORIZON + rng.integers(3 * 365, 10 * 365, int(future.sum())).astype("timedelta64[D]")
+    established[future] = horizon + rng.integers(3 * 365, 10 * 365, int(future.sum())).astype("timedelta64[D]")
 
     wards = _wards(rng, n)
     cols = {
@@ -251,17 +254,17 @@ def _enterprises(rng: np.random.Generator, ids: np.ndarray, codes: np.ndarray, e
                      for k, v in cols.items()})
 
 
-def _established(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Registration dates 2000 → horizon, ever more per year (×4 over the period), sorted."""
-    days = int((HORIZON - FIRST_DAY).astype(int))
+def _established(rng: np.random.Generator, n: int, horizon: np.datetime64) -> np.ndarray:
+    """Registration dates over the ~25 years up to the horizon, ever more per year (×4 over the period), sorted."""
+    days = REGISTERED_DAYS
     k = np.log(4.0) / days
     offset = np.log1p(rng.random(n) * (np.exp(k * days) - 1)) / k
-    return np.sort(FIRST_DAY + offset.astype(int).astype("timedelta64[D]"))
+    return np.sort(horizon - days * DAY + offset.astype(int).astype("timedelta64[D]"))
 
 
-def _current_status(rng: np.random.Generator, established: np.ndarray) -> np.ndarray:
+def _current_status(rng: np.random.Generator, established: np.ndarray, horizon: np.datetime64) -> np.ndarray:
     """Older enterprises are more often suspended, dissolved or revoked."""
-    age_years = (HORIZON - established).astype(int) / 365.0
+    age_years = (horizon - established).astype(int) / 365.0
     p_active = np.clip(0.95 - 0.018 * age_years, 0.55, 0.95)
     active = rng.random(len(established)) < p_active
     other = np.array([SUSPENDED, DISSOLVED, REVOKED], dtype=object)[
@@ -270,12 +273,12 @@ def _current_status(rng: np.random.Generator, established: np.ndarray) -> np.nda
 
 
 def _history(rng: np.random.Generator, ids: np.ndarray, established: np.ndarray,
-             status: np.ndarray) -> dict[str, np.ndarray]:
+             status: np.ndarray, horizon: np.datetime64) -> dict[str, np.ndarray]:
     """Status changes that lead to each enterprise's current status (plus suspend-and-resume)."""
     n = len(ids)
-    span = np.maximum((HORIZON - established).astype(int), 2)
+    span = np.maximum((horizon - established).astype(int), 2)
     first = established + (rng.random(n) * span * 0.8).astype(int).astype("timedelta64[D]")
-    second = first + (rng.random(n) * (HORIZON - first).astype(int)).astype(int).astype("timedelta64[D]")
+    second = first + (rng.random(n) * (horizon - first).astype(int)).astype(int).astype("timedelta64[D]")
     via_suspension = (status == DISSOLVED) & (rng.random(n) < 0.5)
     resumed = (status == ACTIVE) & (rng.random(n) < 0.06)
     single = (status != ACTIVE) & ~via_suspension
@@ -329,35 +332,52 @@ def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share:
                           pa.array(flipped, pa.string()))
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the source schema. Idempotent: same scale and seed already there → no-op."""
+def _np_time(value: dt.datetime) -> np.datetime64:
+    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
+
+
+def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
+    """The history runs up to the start of today (UTC, the database clock), or up to ``now`` when given."""
+    if now is not None:
+        return _np_time(now)
+    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the source schema. Idempotent: same scale and seed already there → no-op.
+
+    The history ends at the start of today (UTC), or at ``now`` when given (builds that must match
+    across days pass it)."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        end = _anchor(conn, now)
+        horizon = end.astype("datetime64[D]")
+        epoch = end - SPAN_DAYS * DAY  # go-live: older history was migrated then
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
         rng = np.random.default_rng(seed)
         n = max(50, int(ENTERPRISES_PER_SCALE * scale))
         ids = np.arange(1, n + 1)
-        established = _established(rng, n)
-        status = _current_status(rng, established)
-        history = _history(rng, ids, established, status)
+        established = _established(rng, n, horizon)
+        status = _current_status(rng, established, horizon)
+        history = _history(rng, ids, established, status, horizon)
         m = len(history["doanh_nghiep_id"])
-        # change stamps: the effective day (or the go-live migration for older history)
+        # change stamps: the effective day (or the go-live migration for older history), never past the end
         day_us = history["ngay_hieu_luc"].astype("datetime64[us]")
         change_at = np.maximum(day_us + rng.integers(8 * 3600, 40 * 3600, m).astype("timedelta64[s]"),
-                               EPOCH + rng.integers(0, 30 * 86_400, m).astype("timedelta64[s]"))
+                               epoch + rng.integers(0, 30 * 86_400, m).astype("timedelta64[s]"))
+        change_at = np.minimum(change_at, end - np.timedelta64(1, "s"))
         changes = _changes_table(rng, np.arange(1, m + 1), history, change_at,
                                  established[history["doanh_nghiep_id"] - 1])
         # an enterprise's stamp: after it was registered, and after its last status change
-        low = np.maximum(established.astype("datetime64[us]"), EPOCH)
-        end = HORIZON.astype("datetime64[us]")
+        low = np.maximum(established.astype("datetime64[us]"), epoch)
         stamps = low + (rng.random(n) * (end - low).astype(np.int64)).astype(np.int64).astype("timedelta64[us]")
-        last_change = np.full(n, EPOCH)
+        last_change = np.full(n, epoch)
         np.maximum.at(last_change, history["doanh_nghiep_id"] - 1, change_at)
         stamps = np.maximum(stamps, last_change)
-        enterprises = _enterprises(rng, ids, _codes(rng, n, 300_000_000), established, status, stamps)
+        enterprises = _enterprises(rng, ids, _codes(rng, n, 300_000_000), established, status, stamps, horizon)
         enterprises = pa.concat_tables([enterprises, _duplicates(rng, enterprises, n + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.doanh_nghiep", enterprises)
         copy_pg(conn, f"{SCHEMA}.thay_doi_trang_thai", changes)
@@ -372,14 +392,20 @@ def _has_email(conn: psycopg.Connection) -> bool:
 
 
 def _delete_erroneous(conn: psycopg.Connection, rng: np.random.Generator, k: int) -> int:
-    """Erroneous registrations (keyed twice, or under a malformed code) removed outright."""
+    """Erroneous registrations (keyed twice, or under a malformed code) removed outright; once those run
+    out, registrations without any status change. Runs before the day's inserts: every step deletes rows
+    that were already there."""
+    unchanged = f"NOT EXISTS (SELECT 1 FROM {SCHEMA}.thay_doi_trang_thai t WHERE t.doanh_nghiep_id = d.id)"
     candidates = [r[0] for r in conn.execute(f"""
         SELECT d.id FROM {SCHEMA}.doanh_nghiep d
         WHERE (d.ma_so_doanh_nghiep !~ '^03[0-9]{{8}}$'
                OR EXISTS (SELECT 1 FROM {SCHEMA}.doanh_nghiep o
                           WHERE o.ma_so_doanh_nghiep = d.ma_so_doanh_nghiep AND o.id < d.id))
-          AND NOT EXISTS (SELECT 1 FROM {SCHEMA}.thay_doi_trang_thai t WHERE t.doanh_nghiep_id = d.id)
+          AND {unchanged}
         ORDER BY d.id""")]
+    if not candidates:
+        candidates = [r[0] for r in conn.execute(
+            f"SELECT d.id FROM {SCHEMA}.doanh_nghiep d WHERE {unchanged} ORDER BY d.id")]
     if not candidates:
         return 0
     gone = rng.choice(candidates, min(k, len(candidates)), replace=False)
@@ -395,8 +421,17 @@ def _next_status(rng: np.random.Generator, current: np.ndarray) -> np.ndarray:
                     np.where(current == SUSPENDED, from_suspended, None)).astype(object)
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """One day: registrations, status changes, capital increases, moves, removed registrations."""
+def _first_day(today: np.datetime64, last_stamp: dt.datetime) -> np.datetime64:
+    """The earliest business date of a day's changes: the day the history so far ends (never after today)."""
+    end = (_np_time(last_stamp) - np.timedelta64(1, "us") + DAY).astype("datetime64[D]")
+    return min(today, end)
+
+
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """One day: registrations, status changes, capital increases, moves, removed registrations.
+
+    Stamped with the database clock (or ``now`` when given); the day's business dates never fall
+    before the end of the history already there."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state is None:
@@ -406,7 +441,7 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        now = conn.execute("SELECT now()").fetchone()[0]
+        now = now or conn.execute("SELECT now()").fetchone()[0]
         today = np.datetime64(now.astimezone(dt.UTC).date(), "D")
         added_column = False
         if step >= 2 and not _has_email(conn):  # the additive schema change of step 2
@@ -414,10 +449,12 @@ def advance(dsn: str, step: int | None = None) -> dict:
             added_column = True
         with_email = _has_email(conn)
         base = max(50, int(ENTERPRISES_PER_SCALE * scale))
+        # ids and the watermark as they were: a deleted id is never reused by today's new rows
+        max_id, max_at = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.doanh_nghiep").fetchone()
         deleted = _delete_erroneous(conn, rng, max(1, base // 5000))
 
-        max_id, max_at = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.doanh_nghiep").fetchone()
         late_at = max_at - dt.timedelta(hours=1)
+        first_day = _first_day(today, max_at)
         touched = rng.choice(int(max_id), max(3, int(base * TOUCH_SHARE)), replace=False) + 1
         split = len(touched) // 3
         email_set = ", email = COALESCE(d.email, u.email)" if with_email else ""
@@ -441,7 +478,8 @@ def advance(dsn: str, step: int | None = None) -> dict:
         history = {"doanh_nghiep_id": np.array(change_ids, dtype=np.int64),
                    "trang_thai_cu": np.array([rows[i][0] for i in change_ids], dtype=object),
                    "trang_thai_moi": nxt[change] if change else np.array([], dtype=object),
-                   "ngay_hieu_luc": today - rng.integers(0, 3, len(change)).astype("timedelta64[D]")}
+                   "ngay_hieu_luc": np.maximum(today - rng.integers(0, 3, len(change)).astype("timedelta64[D]"),
+                                               first_day)}
         copy_pg(conn, f"{SCHEMA}.thay_doi_trang_thai",
                 _changes_table(rng, np.arange(first_change, first_change + len(change)), history,
                                _stamps(rng, len(change), now, late_at)))
@@ -469,9 +507,9 @@ def advance(dsn: str, step: int | None = None) -> dict:
         last_code = conn.execute(f"SELECT max(ma_so_doanh_nghiep) FROM {SCHEMA}.doanh_nghiep "
                                  "WHERE ma_so_doanh_nghiep ~ '^03[0-9]{8}$'").fetchone()[0]
         new_ids = np.arange(max_id + 1, max_id + n_new + 1)
-        established = today - rng.integers(0, 4, n_new).astype("timedelta64[D]")
+        established = np.maximum(today - rng.integers(0, 4, n_new).astype("timedelta64[D]"), first_day)
         new = _enterprises(rng, new_ids, _codes(rng, n_new, int(last_code)), established,
-                           np.full(n_new, ACTIVE, dtype=object), _stamps(rng, n_new, now, late_at), with_email)
+                           np.full(n_new, ACTIVE, dtype=object), _stamps(rng, n_new, now, late_at), today, with_email)
         new = pa.concat_tables([new, _duplicates(rng, new, max_id + n_new + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.doanh_nghiep", new)
         conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))

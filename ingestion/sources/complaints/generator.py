@@ -3,12 +3,15 @@ real ones have.
 
 ``create`` fills ``khieunai.don_thu`` (letters: khiếu nại, tố cáo, kiến nghị, phản ánh) and
 ``khieunai.qua_trinh_xu_ly`` (their handling steps) at a scale (1.0 = 60,000 cases and ~3.4 steps per
-case) as a snapshot of ``AS_OF``; ``advance(step)`` is the business day ``AS_OF + step``: open cases
-are verified, resolved, withdrawn or transferred, cases pass their statutory deadline, new letters
-arrive, and duplicate cases are merged (the duplicate is hard-deleted, its steps move to the
-survivor). On step 2 the register gains ``don_thu.muc_do_mat`` (confidentiality level), filled for
-the rows touched from then on. Same seed and step, same data; only ``ngay_cap_nhat`` follows the
-clock in ``advance`` so the extractor's watermark moves.
+case): five years of letters up to the start of the current UTC day (or of ``now``'s day when given),
+so the register looks live whenever it is built. ``advance`` is one business day, today by the
+database clock (or ``now``): open cases are verified, resolved, withdrawn or transferred, cases pass
+their statutory deadline, new letters arrive (a few keyed in days late, never before the created
+history ends; one or two also keyed in by a second agency), and duplicate cases are merged (the
+duplicate is hard-deleted, its steps move to the survivor; every step merges at least one). On step 2
+the register gains ``don_thu.muc_do_mat`` (confidentiality level), filled for the rows touched from
+then on. Same seed, scale, step and day, same data; only ``ngay_cap_nhat`` follows the clock in
+``advance`` so the extractor's watermark moves.
 
 Personal data: the complainant's name, CCCD, phone and home address. For a denunciation (tố cáo)
 they identify a whistleblower, whom the law protects; nothing of them may leave this system.
@@ -44,8 +47,7 @@ from ingestion.sources.common import (
 SCHEMA = "khieunai"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 CASES_PER_SCALE = 60_000
-FIRST_DAY = np.datetime64("2021-01-01")
-AS_OF = np.datetime64("2025-12-31")  # create() is this day's snapshot; advance(step) is AS_OF + step days
+SPAN_DAYS = 1_825  # create() holds five years of letters, up to yesterday (UTC)
 RECEPTION = "VP-UBND"  # Ban Tiếp công dân is part of the Office of the City People's Committee
 
 # classification, weight, code prefix, statutory deadline in days (normal, complex), complex share
@@ -185,8 +187,9 @@ def _cases(rng: np.random.Generator, ids: np.ndarray, received: np.ndarray, toda
 
 
 def _duplicates(rng: np.random.Generator, cols: dict[str, np.ndarray], paths: np.ndarray, first_id: int,
-                share: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The same letter keyed in by a second agency: same code, another id and agency, name in the other form."""
+                share: float, today: np.datetime64) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The same letter keyed in by a second agency: same code, another id and agency, name in the other form,
+    received up to five days later (never after ``today``)."""
     n = len(cols["id"])
     picks = np.sort(rng.choice(n, max(1, int(n * share)), replace=False))
     dup = {k: v[picks].copy() for k, v in cols.items()}
@@ -195,7 +198,7 @@ def _duplicates(rng: np.random.Generator, cols: dict[str, np.ndarray], paths: np
     same = second == dup["ma_co_quan_xu_ly"]
     second[same] = np.where(second[same] == "TTTP", "VP-UBND", "TTTP")
     dup["ma_co_quan_xu_ly"] = second
-    dup["ngay_nhan"] = dup["ngay_nhan"] + rng.integers(0, 6, len(picks)).astype("timedelta64[D]")
+    dup["ngay_nhan"] = np.minimum(dup["ngay_nhan"] + rng.integers(0, 6, len(picks)).astype("timedelta64[D]"), today)
     dup["ten_nguoi_dung_don"] = np.array([_other_form(s) for s in dup["ten_nguoi_dung_don"]], dtype=object)
     return dup, paths[picks]
 
@@ -235,10 +238,12 @@ def _steps(rng: np.random.Generator, case_ids: np.ndarray, paths: np.ndarray, ag
             "buoc": step[sort], "thoi_diem": _office_instants(rng, day[sort]), "co_quan": agency[sort]}
 
 
-def _stamps(rng: np.random.Generator, after: np.ndarray, latest: np.datetime64) -> np.ndarray:
-    """When a row was last saved: up to two days after its last event, never after ``latest``."""
+def _stamps(rng: np.random.Generator, after: np.ndarray, first_day: np.datetime64,
+            latest: np.datetime64) -> np.ndarray:
+    """When a row was last saved: up to two days after its last event, never before ``first_day`` (a
+    year typo) nor after ``latest``."""
     lag = rng.integers(60, 2 * DAY_SECONDS, len(after)).astype("timedelta64[s]")
-    low = FIRST_DAY.astype("datetime64[us]")
+    low = first_day.astype("datetime64[us]")
     return np.minimum(np.maximum(after.astype("datetime64[us]") + lag, low), latest.astype("datetime64[us]"))
 
 
@@ -259,28 +264,42 @@ def _end_of(day: np.datetime64) -> np.datetime64:
     return (day + 1).astype("datetime64[us]") - np.timedelta64(1, "s")
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the register. Idempotent: same scale and seed already there → no-op."""
+def _clock(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
+    """``now`` when given (naive = UTC), else the database clock; always aware."""
+    now = now or conn.execute("SELECT now()").fetchone()[0]
+    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+
+
+def _utc_day(now: dt.datetime) -> np.datetime64:
+    return np.datetime64(now.astimezone(dt.UTC).date())
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the register. Idempotent: same scale and seed already there → no-op.
+
+    The history ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
+    made on different days compare equal with the same ``now``)."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        today = _utc_day(_clock(conn, now))
+        as_of, first_day = today - 1, today - 1 - SPAN_DAYS  # the snapshot is the end of yesterday
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
         rng = np.random.default_rng(seed)
         wards = _ward_table()
         n = max(50, int(CASES_PER_SCALE * scale))
-        span = int((AS_OF - FIRST_DAY).astype(int))
-        received = FIRST_DAY + np.sort(np.floor(span * rng.random(n) ** 0.8).astype(int)).astype("timedelta64[D]")
-        cases, paths = _cases(rng, np.arange(1, n + 1), received, AS_OF, wards)
-        dup, dup_paths = _duplicates(rng, cases, paths, n + 1, 0.02)
+        received = first_day + np.sort(np.floor(SPAN_DAYS * rng.random(n) ** 0.8).astype(int)).astype("timedelta64[D]")
+        cases, paths = _cases(rng, np.arange(1, n + 1), received, as_of, wards)
+        dup, dup_paths = _duplicates(rng, cases, paths, n + 1, 0.02, as_of)
         cases = {k: np.concatenate([v, dup[k]]) for k, v in cases.items()}
         paths = np.concatenate([paths, dup_paths])
         closed = np.where(np.isnat(cases["ngay_giai_quyet"]),
-                          np.minimum(AS_OF, cases["ngay_nhan"] + 20), cases["ngay_giai_quyet"])
+                          np.minimum(as_of, cases["ngay_nhan"] + 20), cases["ngay_giai_quyet"])
         steps = _steps(rng, cases["id"], paths, cases["ma_co_quan_xu_ly"], cases["ngay_nhan"], closed, 1)
         _year_typos(rng, cases["ngay_nhan"], 0.002)
-        steps["ngay_cap_nhat"] = _stamps(rng, steps["thoi_diem"], _end_of(AS_OF))
+        steps["ngay_cap_nhat"] = _stamps(rng, steps["thoi_diem"], first_day, _end_of(as_of))
         # a case is saved with its last step
         starts = np.flatnonzero(np.r_[True, steps["don_thu_id"][1:] != steps["don_thu_id"][:-1]])
         last_saved = np.maximum.reduceat(steps["ngay_cap_nhat"], starts)
@@ -291,6 +310,9 @@ def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
         copy_pg(conn, f"{SCHEMA}.don_thu", case_table)
         copy_pg(conn, f"{SCHEMA}.qua_trinh_xu_ly", step_table)
         pg_init_state(conn, SCHEMA, scale, seed)
+        # advance() never dates a letter before the created history ends
+        conn.execute(f"ALTER TABLE {SCHEMA}._generator_state ADD COLUMN history_end date")
+        conn.execute(f"UPDATE {SCHEMA}._generator_state SET history_end = %s", (today.item(),))
         conn.execute(f"ANALYZE {SCHEMA}.don_thu; ANALYZE {SCHEMA}.qua_trinh_xu_ly")
     return {"created": True, "don_thu": case_table.num_rows, "qua_trinh_xu_ly": step_table.num_rows, "step": 0}
 
@@ -354,8 +376,19 @@ def _merge_duplicates(conn: psycopg.Connection, rng: np.random.Generator, now: d
     return len(drop), steps
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """Apply one business day (AS_OF + step): progress, deadlines passed, new letters, merged duplicates."""
+def _history_end(conn: psycopg.Connection) -> np.datetime64 | None:
+    """The day create() ended its history on (None for a register built before it was recorded)."""
+    if not conn.execute("""SELECT 1 FROM information_schema.columns WHERE table_schema = %s
+                           AND table_name = '_generator_state' AND column_name = 'history_end'""",
+                        (SCHEMA,)).fetchone():
+        return None
+    end = conn.execute(f"SELECT history_end FROM {SCHEMA}._generator_state").fetchone()[0]
+    return None if end is None else np.datetime64(end)
+
+
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """Apply one business day, today by the database clock (or ``now``), never before the created
+    history ends: progress, deadlines passed, new letters, merged duplicates."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state is None:
@@ -365,8 +398,9 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        day = AS_OF + step
-        now = conn.execute("SELECT now()").fetchone()[0]
+        now = _clock(conn, now)
+        history_end = _history_end(conn)
+        day = _utc_day(now) if history_end is None else max(_utc_day(now), history_end)
         n_base = max(50, int(CASES_PER_SCALE * scale))
         secret = step >= 2  # the schema change: confidentiality level, from step 2 on
         has_column = conn.execute("""SELECT count(*) FROM information_schema.columns WHERE table_schema = %s
@@ -385,13 +419,18 @@ def advance(dsn: str, step: int | None = None) -> dict:
                                (OVERDUE, now, OPEN, day.item())).rowcount
         merged, merge_steps = _merge_duplicates(conn, rng, now, n_base, day, next_step_id)
         next_step_id += merged
-        # new letters: received today or keyed in a few days late; a fifth committed late
+        # new letters: received today or keyed in a few days late (not before the created history ends);
+        # one also keyed in by a second agency, to be merged on a later day; a fifth committed late
         n_new = max(2, int(rng.poisson(n_base / 1800)))
         received = day - rng.choice(4, n_new, p=[0.7, 0.15, 0.1, 0.05]).astype("timedelta64[D]")
+        received = received if history_end is None else np.maximum(received, history_end)
         ids = np.arange(int(max_case[0]) + 1, int(max_case[0]) + 1 + n_new)
         cases, _ = _cases(rng, ids, received, day, _ward_table())
-        new_steps = _steps(rng, ids, np.full(n_new, "new", dtype=object), cases["ma_co_quan_xu_ly"], received,
-                           received, next_step_id)
+        dup, _ = _duplicates(rng, cases, np.full(n_new, "new", dtype=object), int(ids[-1]) + 1, 0.02, day)
+        cases = {k: np.concatenate([v, dup[k]]) for k, v in cases.items()}
+        ids, n_new = cases["id"], len(cases["id"])
+        new_steps = _steps(rng, ids, np.full(n_new, "new", dtype=object), cases["ma_co_quan_xu_ly"],
+                           cases["ngay_nhan"], cases["ngay_nhan"], next_step_id)
         late = rng.random(n_new) < 0.2
         late_at = max_case[1] - dt.timedelta(hours=1)
         cases["ngay_cap_nhat"] = np.where(late, late_at, now).astype(object)

@@ -1,9 +1,13 @@
 """A deterministic foreign direct investment (FDI) project register with real-world dirt.
 
 ``create`` fills ``fdi.du_an_fdi`` (scale 1.0 = 12,000 projects plus ~1% keyed twice) and
-``fdi.dieu_chinh_von`` (capital adjustments, ~0.9 per project: ~10,500); ``advance`` applies one
-day of new certificates, capital adjustments, disbursement reports and status changes and, on step
-2, adds the ``so_lao_dong`` (employees) column. Same seed and step, same data.
+``fdi.dieu_chinh_von`` (capital adjustments, ~0.9 per project: ~10,500). The history ends at the
+start of today (UTC, the database clock) or at ``now`` when given: licences since ~35 years before
+it, ``ngay_cap_nhat`` stamps over its last 900 days (the register's go-live migration opens them).
+``advance`` applies one day of new certificates, capital adjustments, disbursement reports and
+status changes (business dates never before the history already there) and, on step 2, adds the
+``so_lao_dong`` (employees) column. Same seed, scale and ``now``, same history; same seed and step,
+same changes.
 
 Investor countries are weighted like the city's register (Korea, Japan and Singapore lead; Taiwan,
 China, Hong Kong, the British Virgin Islands and the United States follow), manufacturing sits in
@@ -33,9 +37,9 @@ from ingestion.sources.common import addresses, copy_pg, nfd_some, pg_init_state
 SCHEMA = "fdi"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 PROJECTS_PER_SCALE = 12_000
-EPOCH = np.datetime64("2023-01-01T00:00:00", "us")  # the register went online; older records migrated then
-HORIZON = np.datetime64("2025-06-19", "D")  # the initial snapshot ends here (EPOCH + 900 days)
-FIRST_DAY = np.datetime64("1990-01-01", "D")
+SPAN_DAYS = 900  # the register went online this long before the snapshot's end; older records migrated then
+LICENSED_DAYS = 12_953  # licences go back this far before the snapshot's end (1990-01-01 → 2025-06-19)
+DAY = np.timedelta64(1, "D")
 NEW_LAW = np.datetime64("2015-07-01", "D")  # Law on Investment 2014: 10-digit project codes from here
 
 # ISO code: (weight by project count, Vietnamese name, colloquial name, name style, capital factor)
@@ -168,12 +172,12 @@ def _usd(values: np.ndarray) -> pa.Array:
     return pa.array(np.round(values, 2), pa.float64())
 
 
-def _licensed(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Licence dates 1990 → horizon, ever more per year (×6 over the period), sorted."""
-    days = int((HORIZON - FIRST_DAY).astype(int))
+def _licensed(rng: np.random.Generator, n: int, horizon: np.datetime64) -> np.ndarray:
+    """Licence dates over the ~35 years up to the horizon, ever more per year (×6 over the period), sorted."""
+    days = LICENSED_DAYS
     k = np.log(6.0) / days
     offset = np.log1p(rng.random(n) * (np.exp(k * days) - 1)) / k
-    return np.sort(FIRST_DAY + offset.astype(int).astype("timedelta64[D]"))
+    return np.sort(horizon - days * DAY + offset.astype(int).astype("timedelta64[D]"))
 
 
 def _licence_numbers(rng: np.random.Generator, licensed: np.ndarray, first_seq: int) -> np.ndarray:
@@ -254,7 +258,8 @@ def _employees(rng: np.random.Generator, capital: np.ndarray, sections: np.ndarr
 
 
 def _projects(rng: np.random.Generator, ids: np.ndarray, numbers: np.ndarray, licensed: np.ndarray,
-              status: np.ndarray, stamps, with_employees: bool = False) -> tuple[pa.Table, np.ndarray]:
+              status: np.ndarray, stamps, horizon: np.datetime64,
+              with_employees: bool = False) -> tuple[pa.Table, np.ndarray]:
     """Project rows, and their VSIC sections (the caller needs them for adjustments)."""
     n = len(ids)
     sec_names = list(ACTIVITIES)
@@ -307,7 +312,7 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, numbers: np.ndarray, li
     roll = rng.random(n)
     licensed[roll < 0.002] = np.datetime64("1900-01-01")
     future = roll > 0.999
-    licensed[future] = HORIZON + rng.integers(3 * 365, 10 * 365, int(future.sum())).astype("timedelta64[D]")
+    licensed[future] = horizon + rng.integers(3 * 365, 10 * 365, int(future.sum())).astype("timedelta64[D]")
 
     cols = {
         "id": pa.array(ids, pa.int64()),
@@ -334,9 +339,9 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, numbers: np.ndarray, li
     return table, registered
 
 
-def _status(rng: np.random.Generator, licensed: np.ndarray) -> np.ndarray:
+def _status(rng: np.random.Generator, licensed: np.ndarray, horizon: np.datetime64) -> np.ndarray:
     """Recent projects are often not started yet; old ones more often terminated."""
-    age = (HORIZON - licensed).astype(int) / 365.0
+    age = (horizon - licensed).astype(int) / 365.0
     roll = rng.random(len(licensed))
     not_started = roll < np.where(age < 2, 0.3, 0.02)
     terminated = ~not_started & (rng.random(len(licensed)) < np.clip(0.01 * age, 0, 0.35))
@@ -376,25 +381,42 @@ def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share:
     return dup.set_column(dup.schema.get_field_index("ten_du_an"), "ten_du_an", pa.array(flipped, pa.string()))
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the source schema. Idempotent: same scale and seed already there → no-op."""
+def _np_time(value: dt.datetime) -> np.datetime64:
+    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
+
+
+def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
+    """The history runs up to the start of today (UTC, the database clock), or up to ``now`` when given."""
+    if now is not None:
+        return _np_time(now)
+    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the source schema. Idempotent: same scale and seed already there → no-op.
+
+    The history ends at the start of today (UTC), or at ``now`` when given (builds that must match
+    across days pass it)."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        end = _anchor(conn, now)
+        horizon = end.astype("datetime64[D]")
+        epoch = end - SPAN_DAYS * DAY  # go-live: older records were migrated then
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
         rng = np.random.default_rng(seed)
         n = max(20, int(PROJECTS_PER_SCALE * scale))
         ids = np.arange(1, n + 1)
-        licensed = _licensed(rng, n)
-        status = _status(rng, licensed)
+        licensed = _licensed(rng, n, horizon)
+        status = _status(rng, licensed, horizon)
         # adjustments: older projects have had more
-        age = (HORIZON - licensed).astype(int) / 365.0
+        age = (horizon - licensed).astype(int) / 365.0
         counts = rng.poisson(np.minimum(0.07 * age, 3.0) * (status != NOT_STARTED))
         adj_project = np.repeat(ids, counts)
         start = licensed[adj_project - 1]
-        span = np.maximum((HORIZON - start).astype(int), 1)
+        span = np.maximum((horizon - start).astype(int), 1)
         days = start + (rng.random(len(adj_project)) * span).astype(int).astype("timedelta64[D]")
         roll = rng.random(len(days))
         days[roll < 0.005] -= rng.integers(30, 900, int((roll < 0.005).sum())).astype("timedelta64[D]")
@@ -402,15 +424,16 @@ def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
         adj_project, days = adj_project[order], days[order]
         m = len(days)
         adj_at = np.maximum(days.astype("datetime64[us]") + rng.integers(8 * 3600, 72 * 3600, m).astype(
-            "timedelta64[s]"), EPOCH + rng.integers(0, 30 * 86_400, m).astype("timedelta64[s]"))
+            "timedelta64[s]"), epoch + rng.integers(0, 30 * 86_400, m).astype("timedelta64[s]"))
+        adj_at = np.minimum(adj_at, end - np.timedelta64(1, "s"))  # nothing stamped after the history's end
         # a project's stamp: after its licence and after its last adjustment
-        low = np.maximum(licensed.astype("datetime64[us]"), EPOCH)
-        span_us = (HORIZON.astype("datetime64[us]") - low).astype(np.int64)
+        low = np.maximum(licensed.astype("datetime64[us]"), epoch)
+        span_us = (end - low).astype(np.int64)
         stamps = low + (rng.random(n) * span_us).astype(np.int64).astype("timedelta64[us]")
-        last = np.full(n, EPOCH)
+        last = np.full(n, epoch)
         np.maximum.at(last, adj_project - 1, adj_at)
         projects, registered = _projects(rng, ids, _licence_numbers(rng, licensed, 0), licensed, status,
-                                         np.maximum(stamps, last))
+                                         np.maximum(stamps, last), horizon)
         projects = pa.concat_tables([projects, _duplicates(rng, projects, n + 1, 0.01)])
         adjustments = _adjustments(rng, np.arange(1, m + 1), adj_project, days, registered[adj_project - 1], adj_at)
         copy_pg(conn, f"{SCHEMA}.du_an_fdi", projects)
@@ -425,8 +448,17 @@ def _has_employees(conn: psycopg.Connection) -> bool:
                              "AND table_name = 'du_an_fdi' AND column_name = 'so_lao_dong'", (SCHEMA,)).fetchone())
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """One day: new certificates, capital adjustments, disbursement reports, projects started or ended."""
+def _first_day(today: np.datetime64, last_stamp: dt.datetime) -> np.datetime64:
+    """The earliest business date of a day's changes: the day the history so far ends (never after today)."""
+    end = (_np_time(last_stamp) - np.timedelta64(1, "us") + DAY).astype("datetime64[D]")
+    return min(today, end)
+
+
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """One day: new certificates, capital adjustments, disbursement reports, projects started or ended.
+
+    Stamped with the database clock (or ``now`` when given); the day's business dates never fall
+    before the end of the history already there."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state is None:
@@ -436,7 +468,7 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        now = conn.execute("SELECT now()").fetchone()[0]
+        now = now or conn.execute("SELECT now()").fetchone()[0]
         today = np.datetime64(now.astimezone(dt.UTC).date(), "D")
         added_column = False
         if step >= 2 and not _has_employees(conn):  # the additive schema change of step 2
@@ -446,6 +478,7 @@ def advance(dsn: str, step: int | None = None) -> dict:
         base = max(20, int(PROJECTS_PER_SCALE * scale))
         max_id, max_at = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.du_an_fdi").fetchone()
         late_at = max_at - dt.timedelta(hours=1)
+        first_day = _first_day(today, max_at)
         n_adjust, n_report, n_status = max(1, int(base * 0.0003)), max(2, int(base * 0.002)), max(1, int(base * 0.0002))
         touched = rng.choice(int(max_id), n_adjust + n_report + n_status, replace=False) + 1
         rows = {r[0]: r[1:] for r in conn.execute(
@@ -493,10 +526,10 @@ def advance(dsn: str, step: int | None = None) -> dict:
         # new certificates, a few keyed twice
         n_new = max(1, int(base * 0.0003))
         seq = int(conn.execute(f"SELECT count(*) FROM {SCHEMA}.du_an_fdi").fetchone()[0]) * 40
-        licensed = today - rng.integers(0, 5, n_new).astype("timedelta64[D]")
+        licensed = np.maximum(today - rng.integers(0, 5, n_new).astype("timedelta64[D]"), first_day)
         new, _ = _projects(rng, np.arange(max_id + 1, max_id + n_new + 1), _licence_numbers(rng, licensed, seq),
                            licensed, np.full(n_new, NOT_STARTED, dtype=object), _stamps(rng, n_new, now, late_at),
-                           with_employees)
+                           today, with_employees)
         new = pa.concat_tables([new, _duplicates(rng, new, max_id + n_new + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.du_an_fdi", new)
         conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))

@@ -1,8 +1,12 @@
 """A deterministic Health department database with the dirt real ones have.
 
 ``create`` fills ``yte.co_so_kcb`` and ``yte.chung_chi_hanh_nghe`` at a scale (1.0 = 10,000
-facilities and 80,000 practice certificates); ``advance`` applies one day of changes (new rows,
-edits, revocations, late-committed rows). Same seed and step, same data.
+facilities and 80,000 practice certificates) as they stand at the start of today (UTC, the database
+clock) or at ``now`` when given: ``ngay_cap_nhat`` stamps over the 900 days before it; licence,
+issue, revocation and birth dates move with it (the latest about half a year before it). ``advance``
+applies one day of changes (new rows, edits, revocations, late-committed rows); the licence, issue
+and revocation dates it writes never fall before the history already there. Same seed, scale and
+``now``, same data; same seed and step, same changes.
 
 The dirt, on purpose: duplicate facilities (same code, another id, NFD name), names and addresses
 in NFC or NFD, missing wards, wards given by name only, malformed phone numbers, coordinates
@@ -25,8 +29,13 @@ from ingestion.sources.common import STREETS, copy_pg, names, nfd_some, pg_init_
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 FACILITIES_PER_SCALE = 10_000
 CERTIFICATES_PER_SCALE = 80_000
-EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
-INITIAL_SPAN_DAYS = 900
+INITIAL_SPAN_DAYS = 900  # ngay_cap_nhat of the initial rows: the 900 days before the snapshot's end
+# business dates as seen from a snapshot ending on this day; they move with the snapshot's end
+SNAPSHOT_DAY = dt.date(2025, 6, 19)
+LICENSED_FROM, LICENSED_DAYS = dt.date(2013, 1, 1), 365 * 12
+ISSUED_FROM, ISSUED_DAYS = dt.date(2005, 1, 1), 365 * 20
+REVOKED_FROM, REVOKED_DAYS = dt.date(2018, 1, 1), 365 * 7
+BORN_FROM = dt.date(1955, 1, 1)
 
 BRANDS = ["Hoàn Mỹ", "Vạn Hạnh", "Phước An", "Sài Gòn", "An Khang", "Tâm Đức", "Việt Pháp",
           "Minh Anh", "Thiện Nhân", "Hòa Hảo", "Gia An", "Bình An", "Nhân Ái", "Mỹ Đức", "Phúc An",
@@ -63,8 +72,9 @@ REVOCATION_REASONS = ["Không hành nghề quá 02 năm liên tục", "Vi phạm
                       "Theo đề nghị của người hành nghề", "Cấp sai thẩm quyền"]
 
 
-def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
-                updated: np.ndarray) -> pa.Table:
+def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict], updated: np.ndarray,
+                licensed_in: tuple[dt.date, int]) -> pa.Table:
+    """Facilities licensed in the ``(first day, days)`` window."""
     n = len(ids)
     weights = np.array([t[1] for t in FACILITY_TYPES], dtype=float)
     kinds = rng.choice(len(FACILITY_TYPES), n, p=weights / weights.sum())
@@ -78,7 +88,7 @@ def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
     house = rng.integers(1, 999, n)
     jitter = rng.normal(0, 0.004, (n, 2))
     status = rng.choice(3, n, p=[0.9, 0.06, 0.04])
-    licensed = rng.integers(0, 365 * 12, n)
+    licensed = rng.integers(0, LICENSED_DAYS, n) % licensed_in[1]
     dirt = rng.random((n, 4))
     for i in range(n):
         kind, _, public_share, beds, specialties = FACILITY_TYPES[kinds[i]]
@@ -95,7 +105,7 @@ def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
         cols["loai_hinh"].append(kind)
         cols["hinh_thuc_so_huu"].append(rng.choice(OWNERSHIP[public]))
         cols["so_giay_phep"].append(f"{int(ids[i]):06d}/HCM-GPHĐ")
-        cols["ngay_cap_phep"].append(dt.date(2013, 1, 1) + dt.timedelta(days=int(licensed[i])))
+        cols["ngay_cap_phep"].append(licensed_in[0] + dt.timedelta(days=int(licensed[i])))
         cols["so_giuong"].append(int(rng.integers(beds[0], beds[1] + 1)) if beds[1] else 0)
         k = int(rng.integers(1, min(4, len(specialties)) + 1))
         cols["chuyen_khoa"].append(", ".join(rng.choice(specialties, k, replace=False)))
@@ -119,32 +129,33 @@ def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict],
     return pa.table(cols)
 
 
-def _certificates(rng: np.random.Generator, ids: np.ndarray, facility_ids: np.ndarray,
-                  updated: np.ndarray) -> pa.Table:
+def _certificates(rng: np.random.Generator, ids: np.ndarray, facility_ids: np.ndarray, updated: np.ndarray,
+                  shift: dt.timedelta, issued_in: tuple[dt.date, int], revoked_in: tuple[dt.date, int]) -> pa.Table:
+    """Certificates issued and revoked in the ``(first day, days)`` windows; births moved by ``shift``."""
     n = len(ids)
     weights = np.array([p[1] for p in PROFESSIONS], dtype=float)
     prof = rng.choice(len(PROFESSIONS), n, p=weights / weights.sum())
     born = rng.integers(0, 365 * 45, n)
-    issued = rng.integers(0, 365 * 20, n)
+    issued = rng.integers(0, ISSUED_DAYS, n) % issued_in[1]
     status = rng.choice(3, n, p=[0.93, 0.05, 0.02])
     unknown_facility = rng.random(n) < 0.01
     cccd = rng.integers(10**11, 10**12 - 1, n)
     province_prefix = rng.choice(["079", "074", "077", "001", "048", "092"], n, p=[.6, .1, .05, .1, .1, .05])
     scopes = [rng.choice(PROFESSIONS[p][2]) for p in prof]
-    revoked = [None if s == 0 else dt.date(2018, 1, 1) + dt.timedelta(days=int(d))
-               for s, d in zip(status, rng.integers(0, 365 * 7, n))]
+    revoked = [None if s == 0 else revoked_in[0] + dt.timedelta(days=int(d))
+               for s, d in zip(status, rng.integers(0, REVOKED_DAYS, n) % revoked_in[1])]
     table = pa.table({
         "id": pa.array(ids, pa.int64()),
         "so_chung_chi": [f"{int(i):06d}/HCM-CCHN" for i in ids],
         "ho_ten": list(nfd_some(rng, names(rng, n), 0.3)),
         "so_cccd": [f"{p}{str(c)[3:]}" for p, c in zip(province_prefix, cccd)],
-        "ngay_sinh": [dt.date(1955, 1, 1) + dt.timedelta(days=int(b)) for b in born],
+        "ngay_sinh": [BORN_FROM + shift + dt.timedelta(days=int(b)) for b in born],
         "dien_thoai": list(phones(rng, n)),
         "chuc_danh": [PROFESSIONS[p][0] for p in prof],
         "pham_vi_hanh_nghe": scopes,
         "noi_cap": list(rng.choice(ISSUERS, n, p=[0.6, 0.3, 0.1])),
         "co_so_id": pa.array(np.where(unknown_facility, 9_000_000 + ids, rng.choice(facility_ids, n)), pa.int64()),
-        "ngay_cap": [dt.date(2005, 1, 1) + dt.timedelta(days=int(d)) for d in issued],
+        "ngay_cap": [issued_in[0] + dt.timedelta(days=int(d)) for d in issued],
         "ngay_thu_hoi": pa.array([r if s == 1 else None for r, s in zip(revoked, status)], pa.date32()),
         "ly_do_thu_hoi": [rng.choice(REVOCATION_REASONS) if s == 1 else None for s in status],
         "trang_thai": [CERT_STATUS[s] for s in status],
@@ -153,27 +164,44 @@ def _certificates(rng: np.random.Generator, ids: np.ndarray, facility_ids: np.nd
     return table
 
 
-def _timestamps(rng: np.random.Generator, n: int) -> np.ndarray:
+def _timestamps(rng: np.random.Generator, n: int, end: dt.datetime) -> np.ndarray:
+    """Uniform instants over the ``INITIAL_SPAN_DAYS`` before ``end``."""
+    start = end - dt.timedelta(days=INITIAL_SPAN_DAYS)
     seconds = rng.integers(0, INITIAL_SPAN_DAYS * 86_400, n)
-    return np.array([EPOCH + dt.timedelta(seconds=int(s)) for s in seconds], dtype=object)
+    return np.array([start + dt.timedelta(seconds=int(s)) for s in seconds], dtype=object)
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the source database. Idempotent: same scale and seed already there → no-op."""
+def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
+    """The history runs up to the start of today (UTC, the database clock), or up to ``now`` when given."""
+    if now is not None:
+        return now.astimezone(dt.UTC)
+    today = conn.execute("SELECT now()").fetchone()[0].astimezone(dt.UTC).date()
+    return dt.datetime.combine(today, dt.time(), dt.UTC)
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the source database. Idempotent: same scale and seed already there → no-op.
+
+    The history ends at the start of today (UTC), or at ``now`` when given (builds that must match
+    across days pass it)."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, "yte")
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        end = _anchor(conn, now)
+        shift = end.date() - SNAPSHOT_DAY
         conn.execute("DROP SCHEMA IF EXISTS yte CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
         rng = np.random.default_rng(seed)
         wards = legacy_wards()
         n_fac = max(20, int(FACILITIES_PER_SCALE * scale))
         n_cert = max(100, int(CERTIFICATES_PER_SCALE * scale))
-        fac = _facilities(rng, np.arange(1, n_fac + 1), wards, _timestamps(rng, n_fac))
+        fac = _facilities(rng, np.arange(1, n_fac + 1), wards, _timestamps(rng, n_fac, end),
+                          (LICENSED_FROM + shift, LICENSED_DAYS))
         fac = pa.concat_tables([fac, _duplicates(rng, fac, n_fac + 1, 0.02)])
         copy_pg(conn, "yte.co_so_kcb", fac)
-        certs = _certificates(rng, np.arange(1, n_cert + 1), fac["id"].to_numpy(), _timestamps(rng, n_cert))
+        certs = _certificates(rng, np.arange(1, n_cert + 1), fac["id"].to_numpy(), _timestamps(rng, n_cert, end),
+                              shift, (ISSUED_FROM + shift, ISSUED_DAYS), (REVOKED_FROM + shift, REVOKED_DAYS))
         copy_pg(conn, "yte.chung_chi_hanh_nghe", certs)
         pg_init_state(conn, "yte", scale, seed)
         conn.execute("ANALYZE yte.co_so_kcb; ANALYZE yte.chung_chi_hanh_nghe")
@@ -191,8 +219,19 @@ def _duplicates(rng: np.random.Generator, fac: pa.Table, first_id: int, share: f
     return dup.set_column(dup.schema.get_field_index("ten_co_so"), "ten_co_so", pa.array(names))
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """Apply one day of changes: edits, closures, revocations, new rows, late-committed rows."""
+def _recent(today: dt.date, last_stamp: dt.datetime) -> tuple[dt.date, int]:
+    """The window of a day's business dates: from the day the history so far ends (rounded up, never
+    after today) to today."""
+    last = last_stamp.astimezone(dt.UTC)
+    first = min(today, last.date() + dt.timedelta(days=int(last.time() != dt.time())))
+    return first, (today - first).days + 1
+
+
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """Apply one day of changes: edits, closures, revocations, new rows, late-committed rows.
+
+    Stamped with the database clock (or ``now`` when given); new licences, certificates and
+    revocations are dated between the end of the history already there and today."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, "yte")
         if state is None:
@@ -202,7 +241,8 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        now = conn.execute("SELECT now()").fetchone()[0]
+        now = now or conn.execute("SELECT now()").fetchone()[0]
+        today = now.astimezone(dt.UTC).date()
         max_fac = conn.execute("SELECT max(id), max(ngay_cap_nhat) FROM yte.co_so_kcb").fetchone()
         max_cert = conn.execute("SELECT max(id), max(ngay_cap_nhat) FROM yte.chung_chi_hanh_nghe").fetchone()
         n_fac, n_cert = int(max_fac[0]), int(max_cert[0])
@@ -214,21 +254,22 @@ def advance(dsn: str, step: int | None = None) -> dict:
         # revocations: ~1% of valid certificates
         revoke = rng.choice(n_cert, max(1, n_cert // 100), replace=False) + 1
         conn.execute("""UPDATE yte.chung_chi_hanh_nghe SET trang_thai = 'Đã thu hồi',
-                        ngay_thu_hoi = %s::date, ly_do_thu_hoi = %s, ngay_cap_nhat = %s
+                        ngay_thu_hoi = %s, ly_do_thu_hoi = %s, ngay_cap_nhat = %s
                         WHERE id = ANY(%s) AND trang_thai = 'Còn hiệu lực'""",
-                     (now, rng.choice(REVOCATION_REASONS), now, [int(i) for i in revoke]))
+                     (today, rng.choice(REVOCATION_REASONS), now, [int(i) for i in revoke]))
         # new facilities and certificates, ~1%; a fifth of them committed late (older timestamp)
         wards = legacy_wards()
         new_fac = max(2, n_fac // 100)
         late_at = max_fac[1] - dt.timedelta(hours=1)
         stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_fac)], dtype=object)
-        fac = _facilities(rng, np.arange(n_fac + 1, n_fac + new_fac + 1), wards, stamps)
+        fac = _facilities(rng, np.arange(n_fac + 1, n_fac + new_fac + 1), wards, stamps, _recent(today, max_fac[1]))
         copy_pg(conn, "yte.co_so_kcb", fac)
         new_cert = max(5, n_cert // 100)
         late_at = max_cert[1] - dt.timedelta(hours=1)
         stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_cert)], dtype=object)
+        recent = _recent(today, max_cert[1])
         certs = _certificates(rng, np.arange(n_cert + 1, n_cert + new_cert + 1),
-                              np.arange(1, n_fac + new_fac + 1), stamps)
+                              np.arange(1, n_fac + new_fac + 1), stamps, today - SNAPSHOT_DAY, recent, recent)
         copy_pg(conn, "yte.chung_chi_hanh_nghe", certs)
         conn.execute("UPDATE yte._generator_state SET step = %s", (step,))
     return {"advanced": True, "step": step, "facilities_edited": len(edit),

@@ -1,14 +1,15 @@
 """A deterministic register of the City Inspectorate's conclusions (Thanh tra Thành phố) since 2016,
 with the dirt real ones have.
 
-``create`` fills ``thanhtra.ket_luan`` (inspection conclusions, 2016-01 to ``AS_OF``) and
-``thanhtra.kien_nghi`` (their recommendations, ~2.9 per conclusion) at a scale (1.0 = 8,000
-conclusions) as a snapshot of ``AS_OF``; ``advance(step)`` is the business day ``AS_OF + step``:
-money is recovered bit by bit, other recommendations are carried out, deadlines pass, a few
-conclusions are corrected and new ones are signed. On step 2 the register gains
-``kien_nghi.so_quyet_dinh_xu_ly`` (the number of the decision that acted on a recommendation),
-filled for the rows touched from then on. Same seed and step, same data; only ``ngay_cap_nhat``
-follows the clock in ``advance`` so the extractor's watermark moves.
+``create`` fills ``thanhtra.ket_luan`` (inspection conclusions, January 2016 up to the start of the
+current UTC day, or of ``now``'s day when given) and ``thanhtra.kien_nghi`` (their recommendations,
+~2.9 per conclusion) at a scale (1.0 = 8,000 conclusions), as they stand at the end of yesterday.
+``advance`` is one business day, today by the database clock (or ``now``): money is recovered bit by
+bit, other recommendations are carried out, deadlines pass, a few conclusions are corrected and new
+ones are signed today. On step 2 the register gains ``kien_nghi.so_quyet_dinh_xu_ly`` (the number of
+the decision that acted on a recommendation), filled for the rows touched from then on. Same seed,
+scale, step and day, same data; only ``ngay_cap_nhat`` follows the clock in ``advance`` so the
+extractor's watermark moves.
 
 No personal data: inspected bodies are agencies, public units and enterprises, and recommendations
 speak of "the collectives and individuals concerned", never of a named person.
@@ -36,8 +37,7 @@ from ingestion.sources.common import copy_pg, nfd_some, pg_init_state, pg_state
 SCHEMA = "thanhtra"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 CONCLUSIONS_PER_SCALE = 8_000
-FIRST_DAY = np.datetime64("2016-01-01")
-AS_OF = np.datetime64("2025-12-31")  # create() is this day's snapshot; advance(step) is AS_OF + step days
+FIRST_DAY = np.datetime64("2016-01-01")  # create() holds conclusions from here up to yesterday (UTC)
 REORGANISED = np.datetime64("2025-07-01")  # two-tier government: wards report to the city directly
 DAY_SECONDS = 86_400
 
@@ -365,23 +365,37 @@ def _end_of(day: np.datetime64) -> np.datetime64:
     return (day + 1).astype("datetime64[us]") - np.timedelta64(1, "s")
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the register. Idempotent: same scale and seed already there → no-op."""
+def _clock(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
+    """``now`` when given (naive = UTC), else the database clock; always aware."""
+    now = now or conn.execute("SELECT now()").fetchone()[0]
+    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+
+
+def _utc_day(now: dt.datetime) -> np.datetime64:
+    return np.datetime64(now.astimezone(dt.UTC).date())
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the register. Idempotent: same scale and seed already there → no-op.
+
+    The history ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
+    made on different days compare equal with the same ``now``)."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        as_of = _utc_day(_clock(conn, now)) - 1  # the snapshot is the end of yesterday
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
         rng = np.random.default_rng(seed)
         wards = _ward_table()
         n = max(20, int(CONCLUSIONS_PER_SCALE * scale))
-        span = int((AS_OF - FIRST_DAY).astype(int))
+        span = int((as_of - FIRST_DAY).astype(int))
         concluded = FIRST_DAY + np.sort(np.floor(span * rng.random(n) ** 0.9).astype(int)).astype("timedelta64[D]")
         kl = _conclusions(rng, np.arange(1, n + 1), concluded, 0, wards)
-        recs = _recommendations(rng, kl, AS_OF, 1)
-        kl["ngay_cap_nhat"] = _stamps(rng, kl["ngay_ket_luan"], _end_of(AS_OF), 15)
-        recs["ngay_cap_nhat"] = _stamps(rng, recs["_moved"], _end_of(AS_OF), 3)
+        recs = _recommendations(rng, kl, as_of, 1)
+        kl["ngay_cap_nhat"] = _stamps(rng, kl["ngay_ket_luan"], _end_of(as_of), 15)
+        recs["ngay_cap_nhat"] = _stamps(rng, recs["_moved"], _end_of(as_of), 3)
         dup = _duplicates(rng, kl, n + 1, 0.01)
         kl = {k: np.concatenate([v, dup[k]]) for k, v in kl.items()}
         _date_typos(rng, kl["ngay_ket_luan"], 0.003)
@@ -456,9 +470,9 @@ def _correct_conclusions(conn: psycopg.Connection, rng: np.random.Generator, now
     return len(pick)
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """Apply one business day (AS_OF + step): recoveries, recommendations done, deadlines passed,
-    corrections, new conclusions."""
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """Apply one business day, today by the database clock (or ``now``): recoveries, recommendations
+    done, deadlines passed, corrections, new conclusions."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state is None:
@@ -468,8 +482,8 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        day = AS_OF + step
-        now = conn.execute("SELECT now()").fetchone()[0]
+        now = _clock(conn, now)
+        day = _utc_day(now)
         n_base = max(20, int(CONCLUSIONS_PER_SCALE * scale))
         decisions = step >= 2  # the schema change: decision numbers, from step 2 on
         has_column = conn.execute("""SELECT count(*) FROM information_schema.columns WHERE table_schema = %s

@@ -1,10 +1,13 @@
 """A deterministic list of the city's investment projects, under way and calling for investors.
 
-``create`` fills ``dautu.du_an`` (scale 1.0 = 3,000 projects plus ~1% keyed twice); ``advance``
-applies one day of stage changes (investor found, construction started or finished, suspended),
-revised budgets and timelines, new projects, and deletes a few projects withdrawn from the call
-list (the source is extracted with delete detection on keys); on step 2 it adds the
-``ty_le_giai_ngan`` (disbursement %) column. Same seed and step, same data.
+``create`` fills ``dautu.du_an`` (scale 1.0 = 3,000 projects plus ~1% keyed twice) as the list
+stands at the start of today (UTC, the database clock) or at ``now`` when given: ``ngay_cap_nhat``
+stamps over the 900 days before it, start, completion and listing years around its year.
+``advance`` applies one day of stage changes (investor found, construction started or finished,
+suspended), revised budgets and timelines, new projects, and deletes a few projects that were
+already listed, withdrawn from the call list (the source is extracted with delete detection on
+keys); on step 2 it adds the ``ty_le_giai_ngan`` (disbursement %) column. Same seed, scale and
+``now``, same list; same seed and step, same changes.
 
 The dirt, on purpose: project codes in lower case or with spaces, projects keyed twice (same code,
 another id, name in the other Unicode form), total investment of zero, negative or in billions
@@ -31,9 +34,8 @@ from ingestion.sources.common import STREETS, copy_pg, nfd_some, pg_init_state, 
 SCHEMA = "dautu"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 PROJECTS_PER_SCALE = 3_000
-EPOCH = np.datetime64("2023-01-01T00:00:00", "us")  # the list went online; older records migrated then
-SPAN_DAYS = 900  # the initial snapshot ends EPOCH + 900 days (2025-06-19)
-SNAPSHOT_YEAR = 2025
+SPAN_DAYS = 900  # the list went online this long before the snapshot's end; older records migrated then
+SNAPSHOT_YEAR = 2025  # the years below are as seen from a 2025 snapshot; they move with the snapshot's year
 
 CALL, PREPARATION, UNDER_WAY, COMPLETED, SUSPENDED = (
     "Kêu gọi đầu tư", "Chuẩn bị đầu tư", "Đang triển khai", "Hoàn thành", "Tạm dừng")
@@ -136,9 +138,9 @@ def _disbursement(rng: np.random.Generator, stages: np.ndarray) -> np.ndarray:
     return np.round(pct, 2)
 
 
-def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, stages: np.ndarray | None = None,
+def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, year: int, stages: np.ndarray | None = None,
               listed_year: int | None = None, with_disbursement: bool = False) -> pa.Table:
-    """Project rows; stages drawn per form unless given (new projects enter the list early)."""
+    """Project rows as of ``year``; stages drawn per form unless given (new projects enter the list early)."""
     n = len(ids)
     wards = legacy_wards()
     sector_names = list(SECTORS)
@@ -185,11 +187,12 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, stages: np.ndar
     agency[district_committee] = [f"UBND-{wards[w]['district_code']}" for w in ward_idx[district_committee]]
 
     # years: completed projects started in the past; calls have no start yet
-    start = np.where(stages == COMPLETED, rng.integers(2012, 2023, n),
-                     np.where(np.isin(stages, [UNDER_WAY, SUSPENDED]), rng.integers(2018, 2026, n),
-                              np.where(stages == CALL, 0, rng.integers(2024, 2029, n))))
-    end = np.where(stages == CALL, rng.integers(2027, 2035, n), start + rng.integers(1, 7, n))
-    end = np.where(stages == COMPLETED, np.minimum(end, SNAPSHOT_YEAR), end)
+    shift = year - SNAPSHOT_YEAR
+    start = np.where(stages == COMPLETED, rng.integers(2012, 2023, n) + shift,
+                     np.where(np.isin(stages, [UNDER_WAY, SUSPENDED]), rng.integers(2018, 2026, n) + shift,
+                              np.where(stages == CALL, 0, rng.integers(2024, 2029, n) + shift)))
+    end = np.where(stages == CALL, rng.integers(2027, 2035, n) + shift, start + rng.integers(1, 7, n))
+    end = np.where(stages == COMPLETED, np.minimum(end, year), end)
     roll = rng.random(n)
     end = np.where((roll < 0.01) & (start > 0), start - rng.integers(1, 4, n), end)
     start = np.where((roll > 0.995) & (start > 0), start * 10 + 5, start)  # 2025 typed as 20255
@@ -209,7 +212,7 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, stages: np.ndar
         col[roll < 0.02] = None
     ward_cols["ma_phuong"][roll > 0.97] = None
 
-    listed = rng.integers(2018, 2026, n) if listed_year is None else np.full(n, listed_year)
+    listed = rng.integers(2018, 2026, n) + shift if listed_year is None else np.full(n, listed_year)
     codes = np.array([f"DA-{y}-{i:04d}" for y, i in zip(listed, ids)], dtype=object)
     for i in np.flatnonzero(rng.random(n) < 0.015):
         codes[i] = [codes[i].lower(), codes[i].replace("-", " "), codes[i].replace("DA-", "DA")][rng.integers(0, 3)]
@@ -247,18 +250,34 @@ def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share:
     return dup.set_column(dup.schema.get_field_index("ten_du_an"), "ten_du_an", pa.array(flipped, pa.string()))
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the source schema. Idempotent: same scale and seed already there → no-op."""
+def _np_time(value: dt.datetime) -> np.datetime64:
+    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
+
+
+def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
+    """The history runs up to the start of today (UTC, the database clock), or up to ``now`` when given."""
+    if now is not None:
+        return _np_time(now)
+    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the source schema. Idempotent: same scale and seed already there → no-op.
+
+    The list stands as at the start of today (UTC), or at ``now`` when given (builds that must match
+    across days pass it)."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        end = _anchor(conn, now)
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
         rng = np.random.default_rng(seed)
         n = max(20, int(PROJECTS_PER_SCALE * scale))
-        stamps = EPOCH + rng.integers(0, SPAN_DAYS * 86_400, n).astype("timedelta64[s]")
-        projects = _projects(rng, np.arange(1, n + 1), stamps)
+        epoch = end - np.timedelta64(SPAN_DAYS, "D")  # go-live: older records were migrated then
+        stamps = epoch + rng.integers(0, SPAN_DAYS * 86_400, n).astype("timedelta64[s]")
+        projects = _projects(rng, np.arange(1, n + 1), stamps, end.item().year)
         projects = pa.concat_tables([projects, _duplicates(rng, projects, n + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.du_an", projects)
         pg_init_state(conn, SCHEMA, scale, seed)
@@ -284,8 +303,24 @@ def _next_stage(rng: np.random.Generator, stage: str | None) -> str | None:
     return None
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """One day: stage changes, revised budgets and timelines, new projects, withdrawn calls."""
+def _withdraw(conn: psycopg.Connection, rng: np.random.Generator, k: int) -> int:
+    """Calls withdrawn from the list are hard-deleted (projects still in preparation once no call is left).
+    Runs before the day's inserts: every step deletes rows that were already listed."""
+    for stages in ([CALL, *STAGE_VARIANTS[CALL]], [PREPARATION, *STAGE_VARIANTS[PREPARATION]]):
+        candidates = [r[0] for r in conn.execute(
+            f"SELECT id FROM {SCHEMA}.du_an WHERE giai_doan = ANY(%s) ORDER BY id", (stages,))]
+        if candidates:
+            break
+    else:
+        candidates = [r[0] for r in conn.execute(f"SELECT id FROM {SCHEMA}.du_an ORDER BY id")]
+    withdrawn = [int(i) for i in rng.choice(candidates, min(len(candidates), k), replace=False)] if candidates else []
+    return conn.execute(f"DELETE FROM {SCHEMA}.du_an WHERE id = ANY(%s)", (withdrawn,)).rowcount
+
+
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """One day: stage changes, revised budgets and timelines, new projects, withdrawn calls.
+
+    Stamped with the database clock (or ``now`` when given); years are the year of that clock."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state is None:
@@ -295,7 +330,7 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        now = conn.execute("SELECT now()").fetchone()[0]
+        now = now or conn.execute("SELECT now()").fetchone()[0]
         year = now.astimezone(dt.UTC).year
         added_column = False
         if step >= 2 and not _has_disbursement(conn):  # the additive schema change of step 2
@@ -304,13 +339,10 @@ def advance(dsn: str, step: int | None = None) -> dict:
         with_disbursement = _has_disbursement(conn)
         base = max(20, int(PROJECTS_PER_SCALE * scale))
 
-        # calls withdrawn from the list: hard deletes
-        calls = [r[0] for r in conn.execute(f"SELECT id FROM {SCHEMA}.du_an WHERE giai_doan = ANY(%s) ORDER BY id",
-                                            ([CALL, *STAGE_VARIANTS[CALL]],))]
-        withdrawn = [int(i) for i in rng.choice(calls, min(len(calls), max(1, base // 1500)), replace=False)]
-        deleted = conn.execute(f"DELETE FROM {SCHEMA}.du_an WHERE id = ANY(%s)", (withdrawn,)).rowcount
-
+        # ids and the watermark as they were: a deleted id is never reused by today's new rows
         max_id, max_at = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.du_an").fetchone()
+        deleted = _withdraw(conn, rng, max(1, base // 1500))
+
         late_at = max_at - dt.timedelta(hours=1)
         n_stage, n_revise = max(1, int(base * 0.003)), max(1, int(base * 0.003))
         touched = rng.choice(int(max_id), n_stage + n_revise, replace=False) + 1
@@ -345,7 +377,7 @@ def advance(dsn: str, step: int | None = None) -> dict:
         # new projects on the list
         n_new = max(1, int(base * 0.002))
         stages = _pick(rng, [CALL, PREPARATION], n_new, [0.7, 0.3])
-        new = _projects(rng, np.arange(max_id + 1, max_id + n_new + 1), _stamps(rng, n_new, now, late_at),
+        new = _projects(rng, np.arange(max_id + 1, max_id + n_new + 1), _stamps(rng, n_new, now, late_at), year,
                         stages, year, with_disbursement)
         new = pa.concat_tables([new, _duplicates(rng, new, max_id + n_new + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.du_an", new)

@@ -3,12 +3,16 @@ cadastral data has.
 
 ``create`` fills ``thua_dat`` (parcels), ``giay_chung_nhan`` (land-use right certificates) and
 ``giao_dich`` (registered transactions) at a scale: 1.0 = 400,000 parcels (+1.5% keyed twice),
-320,000 certificates and 180,000 transactions (+0.5% keyed twice). ``advance`` applies one day:
-parcel splits and land-use conversions, new transactions, certificates issued and recalled,
-corrections, late-committed rows, and a few cancelled registrations deleted outright. On step 2 the
-office starts recording personal income tax: ``giao_dich.thue_tncn`` is added and filled from then on.
-Same seed and step, same rows; in ``advance`` only ``ngay_cap_nhat`` and the day's dates (registration
-and issue dates, the date in a new dossier number) follow the server clock, as the extractor's window does.
+320,000 certificates and 180,000 transactions (+0.5% keyed twice). The register ends at the start of
+the current UTC day (or of ``now``'s day when given): it moved to this system ~2.5 years before
+(``MIGRATED_DAYS``), transactions cover the ~7.5 years before (``TRANSACTION_DAYS``), certificates
+go back to 1995. ``advance`` applies one day, today by the server clock (or ``now``): parcel splits
+and land-use conversions, new transactions, certificates issued and recalled, corrections,
+late-committed rows, and a few cancelled registrations (at least one, from before the day) deleted
+outright. On step 2 the office starts recording personal income tax: ``giao_dich.thue_tncn`` is
+added and filled from then on. Same seed, scale, step and day, same rows; in ``advance`` only
+``ngay_cap_nhat`` and the day's dates (registration and issue dates, the date in a new dossier
+number) follow the server clock, as the extractor's window does.
 
 The dirt, on purpose: areas of 0 or below, legacy or compound land-use codes no list knows
 ("T", "LNK", "ODT+CLN"), codes in lower case, parcels keyed twice (same ward, sheet and number,
@@ -46,8 +50,8 @@ TABLES = ("giao_dich", "giay_chung_nhan", "thua_dat", "_generator_state")
 PARCELS_PER_SCALE = 400_000
 CERTIFICATES_PER_SCALE = 320_000
 TRANSACTIONS_PER_SCALE = 180_000
-MIGRATED_AT = dt.datetime(2023, 1, 1)  # the register moved to this system; naive = UTC
-AS_OF = dt.datetime(2025, 6, 30)  # a freshly created register ends here
+MIGRATED_DAYS = 911  # the register moved to this system this many days before a fresh register ends
+TRANSACTION_DAYS = 2_735  # transactions registered over this many days, up to three days before the end
 UNKNOWN_PARCEL_BASE = 90_000_000
 
 # code: (Vietnamese name, weight in urban wards, rural wards, Cần Giờ, area median m², sigma, min, max)
@@ -229,22 +233,24 @@ def _parcels(rng: np.random.Generator, ids: np.ndarray, wards: dict, stamps: np.
     })
 
 
-def _keyed_later(rng: np.random.Generator, table: pa.Table) -> pa.Table:
-    """Second entries are typed in later than the first: a few hours to a few months, never past AS_OF."""
+def _keyed_later(rng: np.random.Generator, table: pa.Table, end: dt.datetime) -> pa.Table:
+    """Second entries are typed in later than the first: a few hours to a few months, never past ``end``."""
     first = table["ngay_cap_nhat"].to_numpy()
     later = first + rng.integers(3_600, 120 * 86_400, table.num_rows).astype("timedelta64[s]")
-    stamps = np.minimum(later, np.datetime64(AS_OF, "us"))
+    stamps = np.minimum(later, np.datetime64(end, "us"))
     return table.set_column(table.schema.get_field_index("ngay_cap_nhat"), "ngay_cap_nhat",
                             pa.array(stamps, pa.timestamp("us")))
 
 
-def _parcel_duplicates(rng: np.random.Generator, parcels: pa.Table, first_id: int, share: float) -> pa.Table:
+def _parcel_duplicates(rng: np.random.Generator, parcels: pa.Table, first_id: int, share: float,
+                       end: dt.datetime) -> pa.Table:
     """The same parcel keyed in twice: another id, address in the other Unicode form."""
     picks = np.sort(rng.choice(parcels.num_rows, max(1, int(parcels.num_rows * share)), replace=False))
     dup = parcels.take(picks)
     flipped = [None if s is None else unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
                for s in dup["dia_chi"].to_pylist()]
-    dup = _keyed_later(rng, dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64())))
+    dup = _keyed_later(rng, dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows),
+                                                              pa.int64())), end)
     return dup.set_column(dup.schema.get_field_index("dia_chi"), "dia_chi", pa.array(flipped, pa.string()))
 
 
@@ -305,34 +311,31 @@ def _future_or_placeholder(rng: np.random.Generator, dates: np.ndarray, share: f
     return out
 
 
-def _days(start: str, end: str) -> int:
-    return int((np.datetime64(end) - np.datetime64(start)).astype(int))
-
-
 def _certificates(rng: np.random.Generator, n: int, parcel_ids: np.ndarray, parcel_district: np.ndarray,
-                  wards: dict) -> pa.Table:
-    """Certificates in issue order: most parcels one, some re-issued (the old one 'Đã cấp đổi')."""
+                  wards: dict, migrated: dt.datetime, end: dt.datetime) -> pa.Table:
+    """Certificates in issue order, 1995 up to ``end``: most parcels one, some re-issued (the old one
+    'Đã cấp đổi')."""
     n_first = min(int(n * 0.9), len(parcel_ids))
     first_pos = rng.choice(len(parcel_ids), n_first, replace=False)
     source = rng.integers(0, n_first, n - n_first)  # which first certificate each re-issue replaces
     pos = np.concatenate([first_pos, first_pos[source]])
-    years = np.arange(1995, 2026)
+    years = np.arange(1995, end.year + 1)
     weights = np.interp(years, [1995, 2000, 2005, 2012, 2018, 2025], [1, 4, 8, 8, 5, 3])
     year = rng.choice(years, n_first, p=weights / weights.sum())
     first_issue = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]") + rng.integers(0, 365, n_first)
-    first_issue = np.minimum(first_issue, np.datetime64(AS_OF.date()) - 30)
+    first_issue = np.minimum(first_issue, np.datetime64(end.date()) - 30)
     reissue = first_issue[source] + rng.integers(365, 365 * 8, n - n_first)
-    issued = np.minimum(np.concatenate([first_issue, reissue]), np.datetime64(AS_OF.date()) - 1)
+    issued = np.minimum(np.concatenate([first_issue, reissue]), np.datetime64(end.date()) - 1)
     status = np.where(rng.random(n) < 0.025, CERT_REVOKED, CERT_VALID).astype(object)
     status[np.unique(source)] = CERT_EXCHANGED
     order = np.argsort(issued, kind="stable")  # ids follow issue order
     pos, issued, status = pos[order], issued[order], status[order]
     issued_year = issued.astype("datetime64[Y]").astype(int) + 1970
     changed = (issued.astype("datetime64[us]") + rng.integers(1, 15 * 86_400, n).astype("timedelta64[s]"))
-    stamps = np.maximum(changed, timestamps(rng, n, MIGRATED_AT, 30))
+    stamps = np.maximum(changed, timestamps(rng, n, migrated, 30))
     later = status != CERT_VALID  # recalled or exchanged: changed somewhen after the migration
-    stamps[later] = np.maximum(stamps[later], timestamps(rng, int(later.sum()), MIGRATED_AT, 900))
-    stamps = np.minimum(stamps, np.datetime64(AS_OF, "us"))
+    stamps[later] = np.maximum(stamps[later], timestamps(rng, int(later.sum()), migrated, 900))
+    stamps = np.minimum(stamps, np.datetime64(end, "us"))
     serial, book = _serials(rng, issued_year)
     return pa.table({
         "id": pa.array(np.arange(1, n + 1), pa.int64()),
@@ -425,8 +428,10 @@ def _transactions(rng: np.random.Generator, ids: np.ndarray, registered: np.ndar
     return pa.table(cols)
 
 
-def _initial_transactions(rng: np.random.Generator, n: int, parcels: pa.Table, certs: pa.Table) -> pa.Table:
-    """Registered 2018 to mid-2025, in date order; 1% on parcels the register does not hold."""
+def _initial_transactions(rng: np.random.Generator, n: int, parcels: pa.Table, certs: pa.Table,
+                          migrated: dt.datetime, end: dt.datetime) -> pa.Table:
+    """Registered over ``TRANSACTION_DAYS`` up to three days before ``end``, in date order; 1% on parcels
+    the register does not hold."""
     n_parcels = parcels.num_rows
     cert_of = np.zeros(n_parcels + 1, dtype=np.int64)
     cert_of[certs["thua_dat_id"].to_numpy()] = certs["id"].to_numpy()  # the latest certificate wins
@@ -434,9 +439,10 @@ def _initial_transactions(rng: np.random.Generator, n: int, parcels: pa.Table, c
     parcel = rng.choice(with_cert, n)
     cert = cert_of[parcel].astype(object)
     cert[rng.random(n) < 0.02] = None
-    registered = np.sort(np.datetime64("2018-01-01") + rng.integers(0, _days("2018-01-01", "2025-06-28"), n))
+    first = np.datetime64(end.date()) - 2 - TRANSACTION_DAYS
+    registered = np.sort(first + rng.integers(0, TRANSACTION_DAYS, n))
     stamps = np.maximum(registered.astype("datetime64[us]") + rng.integers(7_200, 72 * 3_600, n).astype(
-        "timedelta64[s]"), timestamps(rng, n, MIGRATED_AT, 30))
+        "timedelta64[s]"), timestamps(rng, n, migrated, 30))
     idx = parcel - 1
     districts = parcels["ma_quan"].to_numpy(zero_copy_only=False)
     table = _transactions(rng, np.arange(1, n + 1), registered, parcel, cert,
@@ -449,12 +455,13 @@ def _initial_transactions(rng: np.random.Generator, n: int, parcels: pa.Table, c
     return table.set_column(2, "thua_dat_id", pa.array(parcel_col, pa.int64()))
 
 
-def _transaction_duplicates(rng: np.random.Generator, tx: pa.Table, first_id: int, share: float) -> pa.Table:
+def _transaction_duplicates(rng: np.random.Generator, tx: pa.Table, first_id: int, share: float,
+                            end: dt.datetime) -> pa.Table:
     """A registration keyed twice, later: same dossier number, another id."""
     picks = np.sort(rng.choice(tx.num_rows, max(1, int(tx.num_rows * share)), replace=False))
     dup = tx.take(picks)
     return _keyed_later(rng, dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows),
-                                                                pa.int64())))
+                                                                pa.int64())), end)
 
 
 def _run_script(conn, sql: str) -> None:
@@ -472,13 +479,25 @@ def _scalar(conn, sql: str, args=None):
         return cur.fetchone()
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the register's tables in the DSN's database. Same scale and seed there → no-op."""
+def _clock(conn, now: dt.datetime | None) -> dt.datetime:
+    """``now`` when given (aware, or naive = UTC), else the server clock; naive UTC as DATETIME holds it."""
+    if now is None:
+        return _scalar(conn, "SELECT UTC_TIMESTAMP(6)")[0]
+    return now.astimezone(dt.UTC).replace(tzinfo=None) if now.tzinfo else now
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the register's tables in the DSN's database. Same scale and seed there → no-op.
+
+    The register ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
+    made on different days compare equal with the same ``now``)."""
     conn = mysql_connect(dsn)
     try:
         state = mysql_state(conn)
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        end = dt.datetime.combine(_clock(conn, now).date(), dt.time())
+        migrated = end - dt.timedelta(days=MIGRATED_DAYS)
         with conn.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {', '.join(TABLES)}")
         _run_script(conn, SCHEMA_SQL.read_text())
@@ -487,14 +506,14 @@ def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
         n_parcels = max(200, int(PARCELS_PER_SCALE * scale))
         n_certs = max(160, int(CERTIFICATES_PER_SCALE * scale))
         n_tx = max(90, int(TRANSACTIONS_PER_SCALE * scale))
-        parcels = _parcels(rng, np.arange(1, n_parcels + 1), wards, timestamps(rng, n_parcels, MIGRATED_AT, 900))
-        parcels = pa.concat_tables([parcels, _parcel_duplicates(rng, parcels, n_parcels + 1, 0.015)])
+        parcels = _parcels(rng, np.arange(1, n_parcels + 1), wards, timestamps(rng, n_parcels, migrated, 900))
+        parcels = pa.concat_tables([parcels, _parcel_duplicates(rng, parcels, n_parcels + 1, 0.015, end)])
         load_mysql(conn, "thua_dat", parcels)
         certs = _certificates(rng, n_certs, np.arange(1, n_parcels + 1),
-                              parcels["ten_quan"].to_numpy(zero_copy_only=False)[:n_parcels], wards)
+                              parcels["ten_quan"].to_numpy(zero_copy_only=False)[:n_parcels], wards, migrated, end)
         load_mysql(conn, "giay_chung_nhan", certs)
-        tx = _initial_transactions(rng, n_tx, parcels.slice(0, n_parcels), certs)
-        tx = pa.concat_tables([tx, _transaction_duplicates(rng, tx, n_tx + 1, 0.005)])
+        tx = _initial_transactions(rng, n_tx, parcels.slice(0, n_parcels), certs, migrated, end)
+        tx = pa.concat_tables([tx, _transaction_duplicates(rng, tx, n_tx + 1, 0.005, end)])
         load_mysql(conn, "giao_dich", tx)
         with conn.cursor() as cur:
             cur.execute("CREATE TABLE _generator_state (id TINYINT PRIMARY KEY, scale DOUBLE, seed BIGINT, step INT)")
@@ -549,8 +568,9 @@ def _split_parcels(conn, rng: np.random.Generator, wards: dict, n_parcels: int, 
     return children
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """Apply one day of registrations: splits, conversions, transactions, certificates, cancellations."""
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """Apply one day of registrations, today by the server clock (or ``now``): splits, conversions,
+    transactions, certificates, cancellations."""
     conn = mysql_connect(dsn)
     try:
         state = mysql_state(conn)
@@ -561,7 +581,7 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        now = _scalar(conn, "SELECT UTC_TIMESTAMP(6)")[0]
+        now = _clock(conn, now)
         today = np.datetime64(now.date())
         schema_changed = step >= 2 and not _scalar(
             conn, "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() "
@@ -633,9 +653,10 @@ def advance(dsn: str, step: int | None = None) -> dict:
                         "co_quan_dang_ky = REPLACE(co_quan_dang_ky, 'CN VPĐKĐĐ', 'Chi nhánh Văn phòng Đăng ký đất đai')"
                         f"{tax_sql}, ngay_cap_nhat = %s WHERE id IN ({_ids(fix)})", (now,))
             result["transactions_corrected"] = cur.rowcount
-            # cancelled registrations (hồ sơ bị hủy) are deleted outright: recent ones, registered before today
-            recent = min(max_tx, max(50, n_new * 5))
-            cancel = max_tx - rng.choice(recent, min(recent, max(2, n_new // 50)), replace=False)
+            # cancelled registrations (hồ sơ bị hủy) are deleted outright: recent ones, keyed in before today's
+            recent = sorted(r[0] for r in _fetch(conn, "SELECT id FROM giao_dich WHERE id <= %s ORDER BY id DESC "
+                                                       "LIMIT %s", (max_tx, max(50, n_new * 5))))
+            cancel = rng.choice(recent, min(len(recent), max(2, n_new // 50)), replace=False) if recent else []
             result["transactions_deleted"] = cur.execute(f"DELETE FROM giao_dich WHERE id IN ({_ids(cancel)})")
             cur.execute("UPDATE _generator_state SET step = %s", (step,))
     finally:

@@ -3,12 +3,16 @@
 
 ``create`` fills ``giaoduc.truong`` (kindergartens to universities, vocational schools and
 continuing-education centres) and ``giaoduc.so_lieu_nam_hoc`` (pupils, girls, classes, teachers and
-staff per school and school year, 2016-2017 … 2025-2026) at a scale: 1.0 = 2,600 schools (+1% keyed
-twice) and about 25,000 school-year rows. ``advance`` applies one reporting round: new schools with
-their first report, status and managing-body changes, corrected figures for the latest school year,
-late-committed rows. On step 2 the report starts counting pupils with disabilities:
-``so_lieu_nam_hoc.so_hoc_sinh_khuyet_tat`` is added and filled for the rows touched from then on.
-Same seed and step, same rows; only ``ngay_cap_nhat`` in ``advance`` follows the server clock.
+staff per school and school year, 2016-2017 up to the current one) at a scale: 1.0 = 2,600 schools
+(+1% keyed twice) and about 2,500 school-year rows a year. The register ends at the start of the
+current UTC day, or of ``now``'s day when given; a school year Y-(Y+1) starts in September, and its
+reports come in over the following weeks. ``advance`` applies one reporting round, today by the
+database clock (or ``now``): when a new school year has begun since, every open school reports it
+(last year's figures, carried forward); then new schools with their first report, status and
+managing-body changes, corrected figures for the current school year, late-committed rows. On step 2
+the report starts counting pupils with disabilities: ``so_lieu_nam_hoc.so_hoc_sinh_khuyet_tat`` is
+added and filled for the rows touched from then on. Same seed, scale, step and day, same rows; only
+``ngay_cap_nhat`` in ``advance`` follows the server clock.
 
 The dirt, on purpose: schools keyed twice (same code, another id, name in the other Unicode form),
 a few codes shared by two different schools, names and addresses in NFC or NFD, level names spelt
@@ -32,9 +36,9 @@ from ingestion.sources.common import STREETS, copy_pg, nfd_some, pg_init_state, 
 SCHEMA = "giaoduc"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 SCHOOLS_PER_SCALE = 2_600
-FIRST_YEAR, LAST_YEAR = 2016, 2025  # school years 2016-2017 … 2025-2026 (by their first calendar year)
-EPOCH = dt.datetime(2023, 1, 1)  # naive = UTC
-REGISTER_SPAN_DAYS = 1000  # register rows last changed between EPOCH and late September 2025
+FIRST_YEAR = 2016  # school years 2016-2017 … the current one (named by their first calendar year)
+SCHOOL_YEAR_STARTS = 9  # September
+REGISTER_SPAN_DAYS = 1000  # register rows last changed over the 1,000 days before the register ends
 
 PUBLIC, PRIVATE, PEOPLE_FOUNDED, FOREIGN = "Công lập", "Tư thục", "Dân lập", "Có vốn đầu tư nước ngoài"
 OWNERSHIPS = [PUBLIC, PRIVATE, PEOPLE_FOUNDED, FOREIGN]
@@ -154,9 +158,10 @@ def _school_code(level: str, school_id: int, district_code: str) -> str:
     return f"79{district_code}{LEVEL_DIGIT[level]}{school_id:04d}"
 
 
-def _schools(rng: np.random.Generator, ids: np.ndarray, wards: list[dict], stamps: np.ndarray,
+def _schools(rng: np.random.Generator, ids: np.ndarray, wards: list[dict], stamps: np.ndarray, last_year: int,
              levels: np.ndarray | None = None, founded: np.ndarray | None = None) -> tuple[pa.Table, dict]:
-    """The register rows, and the facts the statistics are drawn from (true level, founding, closing)."""
+    """The register rows, and the facts the statistics are drawn from (true level, founding, closing),
+    for a register whose latest school year starts in ``last_year``."""
     n = len(ids)
     if levels is None:
         weights = np.array([v[0] for v in LEVELS.values()], dtype=float)
@@ -166,12 +171,12 @@ def _schools(rng: np.random.Generator, ids: np.ndarray, wards: list[dict], stamp
         lo = np.array([LEVELS[LEVEL_NAMES[lv]][7][0] for lv in levels])
         mode = np.array([LEVELS[LEVEL_NAMES[lv]][7][1] for lv in levels])
         lo = np.where(ownership == 0, lo, np.maximum(lo, 1993))  # private schools came back in the 1990s
-        mode = np.clip(np.where(ownership == 0, mode, 2010), lo, 2024)
-        founded = np.round(rng.triangular(lo, mode, 2025 + 1e-9)).astype(int)
+        mode = np.clip(np.where(ownership == 0, mode, 2010), lo, last_year - 1)
+        founded = np.round(rng.triangular(lo, mode, last_year + 1e-9)).astype(int)
     ward_idx = rng.integers(0, len(wards), n)
     status = rng.choice([ACTIVE, PAUSED, MERGED, DISSOLVED], n, p=[.93, .02, .03, .02])
-    closed = np.where(np.isin(status, [MERGED, DISSOLVED]), rng.integers(2018, 2026, n), 9999)
-    closed = np.maximum(closed, np.minimum(founded, LAST_YEAR))
+    closed = np.where(np.isin(status, [MERGED, DISSOLVED]), rng.integers(2018, last_year + 1, n), 9999)
+    closed = np.maximum(closed, np.minimum(founded, last_year))
     seen: dict[str, int] = {}
     rows = {k: [] for k in ("ma_truong", "ten_truong", "co_quan_quan_ly", "ten_phuong_full")}
     for i in range(n):  # a few thousand rows: names and codes read clearer per school
@@ -190,7 +195,7 @@ def _schools(rng: np.random.Generator, ids: np.ndarray, wards: list[dict], stamp
     founded_typed = founded.astype(object)
     founded_typed[dirt[:, 2] < 0.005] = 0
     future = (dirt[:, 2] >= 0.005) & (dirt[:, 2] < 0.01)
-    founded_typed[future] = rng.integers(2031, 2036, int(future.sum()))
+    founded_typed[future] = rng.integers(last_year + 6, last_year + 11, int(future.sum()))
     founded_typed[(dirt[:, 2] >= 0.01) & (dirt[:, 2] < 0.02)] = None
     level_typed = np.array([LEVEL_NAMES[lv] for lv in levels], dtype=object)
     level_typed[(dirt[:, 3] < 0.02) & (level_typed == "THCS")] = "Trung học cơ sở"
@@ -219,10 +224,11 @@ def _schools(rng: np.random.Generator, ids: np.ndarray, wards: list[dict], stamp
         "trang_thai": list(status),
         "ngay_cap_nhat": pa.array(stamps, pa.timestamp("us", tz="UTC")),
     })
-    return table, {"level": levels, "founded": founded, "closed": closed}
+    return table, {"level": levels, "founded": founded, "closed": closed, "last_year": last_year}
 
 
-def _duplicates(rng: np.random.Generator, schools: pa.Table, first_id: int, share: float) -> pa.Table:
+def _duplicates(rng: np.random.Generator, schools: pa.Table, first_id: int, share: float,
+                end: np.datetime64) -> pa.Table:
     """The same school keyed in twice (another id, the name in the other Unicode form); and a few
     other schools given a code that is already taken."""
     picks = np.sort(rng.choice(schools.num_rows, max(1, int(schools.num_rows * share)), replace=False))
@@ -231,7 +237,8 @@ def _duplicates(rng: np.random.Generator, schools: pa.Table, first_id: int, shar
              for s in dup["ten_truong"].to_pylist()]
     dup = dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
     dup = dup.set_column(dup.schema.get_field_index("ten_truong"), "ten_truong", pa.array(names))
-    later = dup["ngay_cap_nhat"].to_numpy() + rng.integers(3_600, 90 * 86_400, dup.num_rows).astype("timedelta64[s]")
+    later = np.minimum(dup["ngay_cap_nhat"].to_numpy() + rng.integers(3_600, 90 * 86_400, dup.num_rows).astype(
+        "timedelta64[s]"), end)
     dup = dup.set_column(dup.schema.get_field_index("ngay_cap_nhat"), "ngay_cap_nhat",  # keyed in again later
                          pa.array(later, pa.timestamp("us", tz="UTC")))
     codes = schools["ma_truong"].to_numpy(zero_copy_only=False).copy()
@@ -242,14 +249,15 @@ def _duplicates(rng: np.random.Generator, schools: pa.Table, first_id: int, shar
     return pa.concat_tables([schools, dup])
 
 
-def _statistics(rng: np.random.Generator, school_ids: np.ndarray, facts: dict, years: np.ndarray | None = None,
-                with_disabilities: bool = False) -> tuple[pa.Table, np.ndarray]:
-    """One row per school and school year it was open; returns the rows and each row's start year."""
+def _statistics(rng: np.random.Generator, school_ids: np.ndarray, facts: dict, end: np.datetime64,
+                years: np.ndarray | None = None, with_disabilities: bool = False) -> tuple[pa.Table, np.ndarray]:
+    """One row per school and school year it was open, reported in the weeks after the year began but
+    not after ``end``; returns the rows and each row's start year."""
     n = len(school_ids)
     if years is None:
         start = np.maximum(FIRST_YEAR, facts["founded"])
-        end = np.minimum(LAST_YEAR, facts["closed"])
-        counts = np.maximum(0, end - start + 1)
+        end_year = np.minimum(facts["last_year"], facts["closed"])
+        counts = np.maximum(0, end_year - start + 1)
         school = np.repeat(np.arange(n), counts)
         offsets = np.cumsum(counts) - counts
         year = start[school] + np.arange(len(school)) - offsets[school]
@@ -283,7 +291,7 @@ def _statistics(rng: np.random.Generator, school_ids: np.ndarray, facts: dict, y
     staff[dirt[:, 1] < 0.01] = None
     reported = ((year - 1970).astype("datetime64[Y]").astype("datetime64[D]")
                 + np.timedelta64(250, "D")).astype("datetime64[us]")  # early September of the year
-    stamps = reported + rng.integers(0, 25 * 86_400, m).astype("timedelta64[s]")
+    stamps = np.minimum(reported + rng.integers(0, 25 * 86_400, m).astype("timedelta64[s]"), end)
     cols = {
         "truong_id": pa.array(school_ids[school], pa.int64()),
         "nam_hoc": [f"{y}-{y + 1}" for y in year],
@@ -299,21 +307,44 @@ def _statistics(rng: np.random.Generator, school_ids: np.ndarray, facts: dict, y
     return pa.table(cols), year
 
 
-def create(dsn: str, scale: float, seed: int, force: bool = False) -> dict:
-    """(Re)build the ``giaoduc`` schema. Idempotent: same scale and seed already there → no-op."""
+def _clock(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
+    """``now`` when given (naive = UTC), else the database clock; always aware."""
+    now = now or conn.execute("SELECT now()").fetchone()[0]
+    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+
+
+def _utc_day(now: dt.datetime) -> np.datetime64:
+    return np.datetime64(now.astimezone(dt.UTC).date())
+
+
+def _school_year(day: np.datetime64) -> int:
+    """First calendar year of the school year ``day`` falls in."""
+    date = day.item()
+    return date.year if date.month >= SCHOOL_YEAR_STARTS else date.year - 1
+
+
+def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
+    """(Re)build the ``giaoduc`` schema. Idempotent: same scale and seed already there → no-op.
+
+    The register ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
+    made on different days compare equal with the same ``now``)."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state and state[0] == scale and state[1] == seed and not force:
             return {"created": False, "step": state[2]}
+        today = _utc_day(_clock(conn, now))
+        end = today.astype("datetime64[us]")
+        last_year = _school_year(today - 1)  # the school year of the register's last full day
         conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
         conn.execute(SCHEMA_SQL.read_text())
         rng = np.random.default_rng(seed)
         wards = legacy_wards()
         n = max(60, int(SCHOOLS_PER_SCALE * scale))
         ids = np.arange(1, n + 1)
-        schools, facts = _schools(rng, ids, wards, timestamps(rng, n, EPOCH, REGISTER_SPAN_DAYS))
-        stats, _ = _statistics(rng, ids, facts)
-        schools = _duplicates(rng, schools, n + 1, 0.01)
+        since = dt.datetime.combine((today - REGISTER_SPAN_DAYS).item(), dt.time())  # naive = UTC
+        schools, facts = _schools(rng, ids, wards, timestamps(rng, n, since, REGISTER_SPAN_DAYS), last_year)
+        stats, _ = _statistics(rng, ids, facts, end)
+        schools = _duplicates(rng, schools, n + 1, 0.01, end)
         copy_pg(conn, f"{SCHEMA}.truong", schools)
         copy_pg(conn, f"{SCHEMA}.so_lieu_nam_hoc", stats)
         pg_init_state(conn, SCHEMA, scale, seed)
@@ -326,8 +357,25 @@ def _late_or_now(rng: np.random.Generator, n: int, now: dt.datetime, latest: dt.
     return np.array([latest - dt.timedelta(hours=1) if late else now for late in rng.random(n) < 0.2], dtype=object)
 
 
-def advance(dsn: str, step: int | None = None) -> dict:
-    """Apply one reporting round: new schools, status and managing-body changes, corrected figures."""
+def _open_school_year(conn: psycopg.Connection, year: int, now: dt.datetime, with_disabilities: bool) -> int:
+    """A new school year has begun: every school still open reports it, last year's figures carried
+    forward with a small per-school drift (no more than ±4%)."""
+    disabilities = ", so_hoc_sinh_khuyet_tat" if with_disabilities else ""
+    return conn.execute(f"""
+        INSERT INTO {SCHEMA}.so_lieu_nam_hoc (truong_id, nam_hoc, so_hoc_sinh, so_hoc_sinh_nu, so_lop, so_giao_vien,
+                                              so_nhan_vien{disabilities}, ngay_cap_nhat)
+        SELECT s.truong_id, %(year)s, round(s.so_hoc_sinh * d.f)::int, round(s.so_hoc_sinh_nu * d.f)::int,
+               greatest(1, round(s.so_lop * d.f))::int, s.so_giao_vien, s.so_nhan_vien{disabilities}, %(now)s
+        FROM {SCHEMA}.so_lieu_nam_hoc s JOIN {SCHEMA}.truong t ON t.id = s.truong_id,
+             LATERAL (SELECT 0.96 + ((s.truong_id * 7 + %(start)s) %% 9) / 100.0 AS f) d
+        WHERE s.nam_hoc = %(previous)s AND t.trang_thai IN (%(active)s, %(paused)s)""",
+                        {"year": f"{year}-{year + 1}", "previous": f"{year - 1}-{year}", "start": year,
+                         "now": now, "active": ACTIVE, "paused": PAUSED}).rowcount
+
+
+def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
+    """Apply one reporting round, today by the database clock (or ``now``): the new school year's
+    reports once it has begun, new schools, status and managing-body changes, corrected figures."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
         if state is None:
@@ -337,7 +385,7 @@ def advance(dsn: str, step: int | None = None) -> dict:
         if step <= current:
             return {"advanced": False, "step": current}
         rng = np.random.default_rng([seed, step])
-        now = conn.execute("SELECT now()").fetchone()[0]
+        now = _clock(conn, now)
         has_column = conn.execute(
             "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s AND table_name = "
             "'so_lieu_nam_hoc' AND column_name = 'so_hoc_sinh_khuyet_tat'", (SCHEMA,)).fetchone()[0]
@@ -351,6 +399,12 @@ def advance(dsn: str, step: int | None = None) -> dict:
         result = {"advanced": True, "step": step,
                   "schema_change": "so_lieu_nam_hoc.so_hoc_sinh_khuyet_tat" if schema_changed else None}
 
+        # school years begun since the last report (each September), then the current year's round
+        start = max(int(year[:4]), _school_year(_utc_day(now)))
+        result["school_years_opened"] = {f"{y}-{y + 1}": _open_school_year(conn, y, now, has_column or schema_changed)
+                                         for y in range(int(year[:4]) + 1, start + 1)}
+        year = f"{start}-{start + 1}"
+
         # register edits: statuses, and public schools handed to the 2025 ward People's Committees
         edit = [int(i) for i in rng.choice(max_id, max(1, max_id // 100), replace=False) + 1]
         result["schools_edited"] = conn.execute(f"""
@@ -363,13 +417,13 @@ def advance(dsn: str, step: int | None = None) -> dict:
 
         # new schools (mostly private kindergartens) with their first report for the latest year
         n_new = max(1, max_id // 300)
-        start = int(year[:4])
         levels = rng.choice([0, 0, 0, 1, 4], n_new)
         ids = np.arange(max_id + 1, max_id + n_new + 1)
-        schools, facts = _schools(rng, ids, legacy_wards(), _late_or_now(rng, n_new, now, latest_school),
+        schools, facts = _schools(rng, ids, legacy_wards(), _late_or_now(rng, n_new, now, latest_school), start,
                                   levels=levels, founded=np.full(n_new, start))
         copy_pg(conn, f"{SCHEMA}.truong", schools)
-        stats, _ = _statistics(rng, ids, facts, years=np.full(n_new, start), with_disabilities=with_disabilities)
+        stats, _ = _statistics(rng, ids, facts, np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "us"),
+                               years=np.full(n_new, start), with_disabilities=with_disabilities)
         stats = stats.set_column(stats.schema.get_field_index("ngay_cap_nhat"), "ngay_cap_nhat",
                                  pa.array(_late_or_now(rng, n_new, now, latest_stats), pa.timestamp("us", tz="UTC")))
         copy_pg(conn, f"{SCHEMA}.so_lieu_nam_hoc", stats)

@@ -26,7 +26,7 @@ CREATE INDEX IF NOT EXISTS truong_ngay_cap_nhat ON giaoduc.truong (ngay_cap_nhat
 -- Số liệu năm học (statistics per school and school year, reported at the start of the year)
 CREATE TABLE IF NOT EXISTS giaoduc.so_lieu_nam_hoc (
     truong_id          bigint NOT NULL,        -- school (giaoduc.truong.id)
-    nam_hoc            text NOT NULL,          -- school year, '2016-2017' ... '2025-2026'
+    nam_hoc            text NOT NULL,          -- school year, '2016-2017' … the current school year
     so_hoc_sinh        integer,                -- pupils or students enrolled (a few negative)
     so_hoc_sinh_nu     integer,                -- of which girls (a few above the total)
     so_lop             integer,                -- classes

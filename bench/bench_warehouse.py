@@ -1,0 +1,155 @@
+"""The whole warehouse at a scale factor on this machine: wall time and peak memory per stage.
+
+Stages, in the order a day runs: generate each department database (the demo's stand-in for the
+departments; not the platform's cost), extract each source to bronze, build each source's silver
+with Spark, write the reference tables, ``dbt build`` the dimensions and leadership marts, audit
+the marts with Great Expectations, render the leadership report. Memory is the peak resident set
+of this process and its children (the Spark JVM among them) plus the database servers, sampled
+every 0.2 s while the stage runs. The summary says where the time goes.
+
+    .venv/bin/python bench/bench_warehouse.py --scale 10        # SF10: ~10M dossiers, ~25M history rows
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("CITYLAKE_RUN_DIR", str(REPO / ".run" / "bench-warehouse"))
+os.environ.setdefault("CITYLAKE_PORT_BASE", "56400")
+sys.path.insert(0, str(REPO))
+
+import psutil  # noqa: E402
+
+from citylake.settings import Settings  # noqa: E402
+
+STAGES: list[dict] = []
+
+
+def _servers(settings: Settings) -> list[psutil.Process]:
+    """The deployment's database servers (PostgreSQL, MariaDB): their memory is part of the cost."""
+    out = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if str(settings.services_dir) in cmd and ("postgres" in cmd or "mariadbd" in cmd):
+            out.append(proc)
+    return out
+
+
+def _rss(roots: list[psutil.Process]) -> int:
+    total, seen = 0, set()
+    for root in roots:
+        try:
+            for proc in [root, *root.children(recursive=True)]:
+                if proc.pid not in seen:
+                    seen.add(proc.pid)
+                    total += proc.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+@contextmanager
+def stage(name: str, settings: Settings, rows: int | None = None):
+    peak, stop = [0], threading.Event()
+    roots = [psutil.Process(), *_servers(settings)]
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], _rss(roots))
+            stop.wait(0.2)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.monotonic()
+    record = {"stage": name, "rows": rows}
+    try:
+        yield record
+    finally:
+        stop.set()
+        sampler.join()
+        record.update(seconds=time.monotonic() - started, peak_mib=peak[0] / 2**20)
+        STAGES.append(record)
+        rows_txt = f"{record['rows']:>12,} rows" if record.get("rows") else " " * 17
+        print(f"  {name:<34} {record['seconds']:>8.1f} s  {rows_txt}  peak {record['peak_mib']:>7,.0f} MiB",
+              flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--sources", nargs="*", help="default: every configured source")
+    parser.add_argument("--keep", action="store_true", help="leave the services and data in place")
+    args = parser.parse_args()
+    os.environ["CITYLAKE_SCALE"] = str(args.scale)
+    settings = Settings()
+
+    from citylake.assets import LEADERSHIP_MARTS, warehouse_sources
+    from citylake.dbt import run_dbt
+    from citylake.sources import prepare_source
+    from citylake.spark import spark_session
+    from expectations.gates import audit_marts
+    from ingestion.extract import extract_source
+    from ingestion.freshness import check_and_record
+    from ingestion.reference import tables
+    from reporting.leadership import build_report
+    from spark_jobs import health_silver, silver
+
+    names = args.sources or ["health"] + [s.name for s in warehouse_sources()]
+    print(f"warehouse at SF{args.scale:g} under {settings.run_dir} ({psutil.cpu_count()} cores, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB)", flush=True)
+    t0 = time.monotonic()
+    for name in names:
+        with stage(f"generate {name}", settings) as rec:
+            made = prepare_source(settings, name, scale=args.scale, advance=True)
+            rec["rows"] = sum(v for k, v in made.items() if isinstance(v, int) and k not in ("step",))
+    for name in names:
+        with stage(f"extract {name}", settings) as rec:
+            rec["rows"] = sum(b.rows_read for b in extract_source(name, settings))
+    with stage("spark session start", settings):
+        spark = spark_session("bench-warehouse", settings)
+    with stage("reference tables", settings):
+        tables.write(settings)
+    for name in names:
+        with stage(f"silver {name}", settings) as rec:
+            counts = health_silver.run(settings, spark) if name == "health" else silver.run(name, settings, spark)
+            rec["rows"] = sum(counts.values())
+    spark.stop()
+    with stage("dbt build (dims + leadership marts)", settings):
+        run_dbt(["build", "--select", "+marts.core +marts.leadership"], settings)
+    with stage("audit marts (Great Expectations)", settings):
+        audit_marts(list(LEADERSHIP_MARTS), settings)
+    with stage("freshness + leadership report", settings):
+        check_and_record(settings, fail=False)
+        build_report(settings.warehouse_duckdb, settings.reports_dir)
+    total = time.monotonic() - t0
+
+    platform = [s for s in STAGES if not s["stage"].startswith("generate")]
+    platform_time = sum(s["seconds"] for s in platform)
+    print(f"\nSF{args.scale:g}: {total / 60:.1f} min in all, {platform_time / 60:.1f} min of it the platform "
+          f"(generation excluded); peak memory {max(s['peak_mib'] for s in STAGES):,.0f} MiB")
+    print("where the platform's time goes:")
+    groups: dict[str, float] = {}
+    for s in platform:
+        groups[s["stage"].split(" ")[0]] = groups.get(s["stage"].split(" ")[0], 0) + s["seconds"]
+    for group, seconds in sorted(groups.items(), key=lambda kv: -kv[1]):
+        print(f"  {group:<12} {seconds:>8.1f} s  {100 * seconds / platform_time:5.1f} %")
+    out = settings.reports_dir / f"bench_warehouse_sf{args.scale:g}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"scale": args.scale, "total_seconds": total, "stages": STAGES}, indent=2))
+    print(f"stage table: {out}")
+    if not args.keep:
+        from citylake.services import mariadb, postgres
+
+        mariadb.stop(settings)
+        postgres.stop(settings)
+
+
+if __name__ == "__main__":
+    main()
