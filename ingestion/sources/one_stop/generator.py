@@ -677,16 +677,17 @@ def _corrections(conn: psycopg.Connection, rng: np.random.Generator, max_id: int
 
 
 def _delete_mistakes(conn: psycopg.Connection, rng: np.random.Generator, n_new: int, now: np.datetime64,
-                     officers: np.ndarray) -> tuple[int, pa.Table]:
-    """Dossiers keyed in by mistake are hard-deleted; the append-only log keeps a trace."""
+                     officers: np.ndarray, max_id: int) -> tuple[int, pa.Table]:
+    """Dossiers keyed in by mistake (on an earlier day: ids up to ``max_id``) are hard-deleted; the
+    append-only log keeps a trace."""
     candidates = [r[0] for r in conn.execute(
         f"""SELECT id FROM {SCHEMA}.ho_so WHERE ngay_tiep_nhan BETWEEN %s AND %s AND trang_thai = ANY(%s)
-            ORDER BY id""", (_utc(now - 3 * 24 * HOUR), _utc(now),
-                             [STATUSES[NEW], STATUSES[PROCESSING]])).fetchall()]
+            AND id <= %s ORDER BY id""", (_utc(now - 3 * 24 * HOUR), _utc(now),
+                                          [STATUSES[NEW], STATUSES[PROCESSING]], max_id)).fetchall()]
     if not candidates:  # a quiet few days: any open dossier may turn out to be a mistake
         candidates = [r[0] for r in conn.execute(
-            f"SELECT id FROM {SCHEMA}.ho_so WHERE trang_thai = ANY(%s) ORDER BY id",
-            ([STATUSES[NEW], STATUSES[PROCESSING]],)).fetchall()]
+            f"SELECT id FROM {SCHEMA}.ho_so WHERE trang_thai = ANY(%s) AND id <= %s ORDER BY id",
+            ([STATUSES[NEW], STATUSES[PROCESSING]], max_id)).fetchall()]
     if not candidates:
         return 0, _empty_history()
     ids = np.sort(rng.choice(np.array(candidates, dtype=np.int64), min(len(candidates), max(1, n_new // 150)),
@@ -746,7 +747,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
                           pa.array(stamp[new_events["ho_so_id"].to_numpy() - ids[0]], TS))
         copy_pg(conn, f"{SCHEMA}.ho_so", dossiers)
 
-        deleted, gone = _delete_mistakes(conn, rng, n_new, t_now, officers)
+        deleted, gone = _delete_mistakes(conn, rng, n_new, t_now, officers, max_id)
         history = _number_history(pa.concat_tables([events, new_events, gone]), max_hist + 1)
         copy_pg(conn, f"{SCHEMA}.ho_so_lich_su", history)
         conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))

@@ -2,9 +2,10 @@
 -- was received (the target with the latest effective_on on or before the local receipt date), and
 -- whether it was answered and resolved within that target.
 --
--- Silver keeps the current version of a target only: when the source revises one (same row, new
--- effective_on, e.g. the tightened urban-order resolution target), the earlier value is gone. Contacts
--- received before the earliest effective_on known for their category and channel are therefore judged
+-- The source revises a target in place (same row, new effective_on: e.g. the tightened urban-order
+-- resolution target). With the source table keyed [id] silver keeps the current version only, and the
+-- earlier value is gone; keyed [id, ap_dung_tu] it keeps every version and the match is exact. A
+-- contact received before the earliest effective_on known for its category and channel is judged
 -- against that earliest known target (target_is_retroactive = true) rather than left unjudged.
 
 with
