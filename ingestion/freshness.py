@@ -19,7 +19,7 @@ from ingestion.extract import _bronze_watermark, extract_log_uri
 
 SCHEMA = pa.schema([
     ("source", pa.string()), ("owner", pa.string()), ("update_frequency", pa.string()),
-    ("freshness_hours", pa.float64()), ("last_extracted_at", pa.timestamp("us", "UTC")),
+    ("freshness_hours", pa.float64()), ("last_batch_at", pa.timestamp("us", "UTC")),
     ("last_data_at", pa.timestamp("us", "UTC")), ("hours_since", pa.float64()), ("is_late", pa.bool_()),
     ("reason", pa.string()), ("checked_at", pa.timestamp("us", "UTC")),
 ])
@@ -67,7 +67,7 @@ def check(settings: Settings | None = None, now: dt.datetime | None = None) -> p
         else:
             reason = None
         rows.append({"source": src.name, "owner": src.owner, "update_frequency": src.update_frequency,
-                     "freshness_hours": src.freshness_hours, "last_extracted_at": last_run,
+                     "freshness_hours": src.freshness_hours, "last_batch_at": last_run,
                      "last_data_at": newest, "hours_since": hours, "is_late": reason is not None,
                      "reason": reason or f"within {src.freshness_hours:.0f} h", "checked_at": now})
     return pa.Table.from_pylist(rows, SCHEMA)

@@ -41,7 +41,8 @@ def build_report(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE) -
 
 def render(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE) -> Report:
     """As build_report, and also says which sections had no data and which sources are late."""
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+    # same configuration as dbt's own connection, which may still be open in this process
+    with duckdb.connect(str(duckdb_path)) as con:
         results = [run(con, section) for section in SECTIONS]
         ward_map = run(con, WARD_MAP)
         freshness = _freshness(con)
@@ -80,18 +81,20 @@ def _freshness(con: duckdb.DuckDBPyConnection) -> dict | None:
     """The freshness check's verdict per source, late ones first; None when the check never ran."""
     if not mart_exists(con, "source_freshness"):
         return None
-    rows = con.execute("""
+    columns = {r[0] for r in con.execute("DESCRIBE main.source_freshness").fetchall()}
+    reason = "reason" if "reason" in columns else "NULL"  # why a source is late, when the check says
+    rows = con.execute(f"""
         SELECT source, owner, update_frequency, freshness_hours, epoch(last_batch_at) AS last_batch_epoch,
-               hours_since, coalesce(is_late, true) AS is_late
+               hours_since, coalesce(is_late, true) AS is_late, {reason} AS reason
         FROM main.source_freshness ORDER BY is_late DESC, source""").fetchall()
     out = []
-    for source, owner, frequency, limit_h, epoch, hours_since, is_late in rows:
+    for source, owner, frequency, limit_h, epoch, hours_since, is_late, why in rows:
         last = (datetime.fromtimestamp(epoch, UTC).astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
                 if epoch is not None else "chưa có · never")
         out.append({"source": source, "owner": owner or "", "update_frequency": frequency or "",
                     "freshness_hours": number(limit_h), "last_batch_at": last,
                     "hours_since": number(hours_since, 1) if hours_since is not None else "–",
-                    "is_late": bool(is_late)})
+                    "is_late": bool(is_late), "reason": why if is_late else None})
     return {"rows": out, "late": [r["source"] for r in out if r["is_late"]]}
 
 

@@ -82,7 +82,8 @@ PAGE = """<!DOCTYPE html>
       <tr class="{{ 'late' if row.is_late else '' }}" data-source="{{ row.source }}">
         <td>{{ row.source }}</td><td>{{ row.owner }}</td><td>{{ row.update_frequency }}</td>
         <td>{{ row.last_batch_at }}</td><td class="num">{{ row.hours_since }}</td>
-        <td>{% if row.is_late %}Trễ · late (&gt; {{ row.freshness_hours }} h){% else %}
+        <td>{% if row.is_late %}Trễ · late (&gt; {{ row.freshness_hours }} h{%
+              if row.reason %}: {{ row.reason }}{% endif %}){% else %}
             <span class="status-ok">Đúng hạn · on time</span>{% endif %}</td>
       </tr>
       {% endfor %}

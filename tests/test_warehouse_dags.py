@@ -93,7 +93,7 @@ def test_marts_dag_builds_and_audits_every_leadership_mart(deployment):
     settings = deployment
     state, tasks = run_dag("warehouse_marts")
     assert state == "success", tasks
-    with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
+    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
         for mart in LEADERSHIP_MARTS:
             assert con.sql(f"SELECT count(*) FROM main.{mart}").fetchone()[0] > 0, mart
         wards = con.sql("SELECT count(*), count(dossiers_received_12m) FROM main.rpt_ward_overview").fetchone()
@@ -129,7 +129,7 @@ def test_freshness_dag_fails_naming_a_source_that_never_arrived(deployment):
     try:
         state, tasks = run_dag("source_freshness")
         assert state == "failed" and tasks["check_source_freshness"] == "failed"
-        with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
+        with duckdb.connect(str(settings.warehouse_duckdb)) as con:
             late = con.sql("SELECT source, reason FROM main.source_freshness WHERE is_late").fetchall()
         assert late == [("schools", "never extracted")]
     finally:
