@@ -68,7 +68,7 @@ def health_open_data():
     def build_health_marts() -> int:
         from citylake.dbt import run_dbt
 
-        return run_dbt(["build", "--select", "+marts.health +marts.leadership"]).passed
+        return run_dbt(["build", "--select", "+marts.health +rpt_health_capacity_by_ward"]).passed
 
     @task
     def audit_health_marts() -> list[str]:
