@@ -1,9 +1,11 @@
-"""What every source generator shares: Vietnamese names, phones, citizen IDs, Unicode dirt, fast
-bulk loads into PostgreSQL (COPY) and MariaDB (LOAD DATA LOCAL INFILE), and generator state.
+"""What every source generator shares: Vietnamese names, phones, citizen IDs, Unicode dirt, pre-2025
+ward arrays, clocks and UTC conversions, numpy → Arrow, fast bulk loads into PostgreSQL (COPY) and
+MariaDB (LOAD DATA LOCAL INFILE), and generator state (the create/advance protocol).
 
 A generator module (``ingestion/sources/<name>/generator.py``) exposes
 ``create(dsn, scale, seed, force=False) -> dict`` and ``advance(dsn, step=None) -> dict``: same
 seed and step, same data. ``create`` is a no-op when the same scale and seed are already there.
+The dirt the generators inject on purpose lives in ``ingestion/sources/dirt.py``.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import io
 import os
 import tempfile
 import unicodedata
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import numpy as np
@@ -19,7 +22,12 @@ import psycopg
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ingestion.reference.admin_units import legacy_wards, ward_mapping_2025
+from ingestion.reference.agencies import ward_committee_code
+
 EPOCH = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+DAY = np.timedelta64(1, "D")
+UTC_TS = pa.timestamp("us", tz="UTC")
 
 SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Huỳnh", "Hoàng", "Phan", "Võ", "Vũ", "Đặng", "Bùi",
             "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh", "Lâm", "Tạ"]
@@ -92,6 +100,134 @@ def timestamps(rng: np.random.Generator, n: int, start: dt.datetime = EPOCH, spa
     return base + rng.integers(0, span_days * 86_400, n).astype("timedelta64[s]")
 
 
+def pick(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
+    """``n`` of ``options`` (any sequence, kept as Python objects), weighted by ``p`` (need not sum to 1)."""
+    options = np.asarray(options, dtype=object)
+    if p is not None:
+        p = np.asarray(p, dtype=float) / np.sum(p)
+    return options[rng.choice(len(options), n, p=p)]
+
+
+def saved_stamps(rng: np.random.Generator, after: np.ndarray, low: np.datetime64, latest: np.datetime64,
+                 lag_s: tuple[int, int]) -> np.ndarray:
+    """When each row was last saved: a random lag (``lag_s`` seconds, low..high) after its last event,
+    never before ``low`` (its event may carry a typo) nor after ``latest`` (the end of the history)."""
+    lag = rng.integers(lag_s[0], lag_s[1], len(after)).astype("timedelta64[s]")
+    return np.minimum(np.maximum(after.astype("datetime64[us]") + lag, low.astype("datetime64[us]")),
+                      latest.astype("datetime64[us]"))
+
+
+def short_place_name(name: str) -> str:
+    """'Phường Tân Định' → 'Tân Định', 'Huyện Củ Chi' → 'Củ Chi': how people name places in a school's or a
+    project's name; numbered wards and districts ('Phường 11') are only ever said in full."""
+    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Quận ", "Huyện ", "Thành phố "):
+        if name.startswith(prefix) and not name[len(prefix):].isdigit():
+            return name[len(prefix):]
+    return name
+
+
+# -- wards --
+
+Wards = dict[str, np.ndarray]  # ward_arrays(): one object array per key, indexed by ward position
+
+
+def ward_arrays(committees: bool = False) -> Wards:
+    """Pre-2025 wards (``legacy_wards()``) as object arrays by key (ward_code, ward_name, district_code,
+    district_name), to index with a vector of ward positions; with ``committees`` also ``committee``,
+    the agency code of the 2025 ward People's Committee that took each old ward over. A fresh dict each
+    call: generators add their own columns to it."""
+    wards = legacy_wards()
+    out = {key: np.array([w[key] for w in wards], dtype=object)
+           for key in ("ward_code", "ward_name", "district_code", "district_name")}
+    if committees:
+        new_code = {r["old_ward_code"]: r["ward_code_2025"] for r in ward_mapping_2025(("79",)).to_pylist()}
+        out["committee"] = np.array([ward_committee_code(new_code[w["ward_code"]]) for w in wards], dtype=object)
+    return out
+
+
+# -- clocks and time --
+
+def np_utc(value: dt.datetime) -> np.datetime64:
+    """A naive-UTC numpy instant (µs) from an aware datetime: the form numpy arithmetic needs."""
+    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
+
+
+def aware_utc(value: np.datetime64) -> dt.datetime:
+    """An aware datetime for the driver: naive ones would be read in the session's time zone."""
+    return value.item().replace(tzinfo=dt.UTC)
+
+
+def utc_day(now: dt.datetime) -> np.datetime64:
+    """The UTC calendar day of an instant."""
+    return np.datetime64(now.astimezone(dt.UTC).date())
+
+
+def end_of_day(day: np.datetime64) -> np.datetime64:
+    """The last second of ``day``: the latest stamp a history that ends with that day may carry."""
+    return (day + 1).astype("datetime64[us]") - np.timedelta64(1, "s")
+
+
+def first_business_day(today: np.datetime64, last_stamp: dt.datetime) -> np.datetime64:
+    """The earliest business date of a day's changes: the day the history so far ends (never after today),
+    so that ``advance`` never dates an event before what the source already holds."""
+    end = (np_utc(last_stamp) - np.timedelta64(1, "us") + DAY).astype("datetime64[D]")
+    return min(today, end)
+
+
+def pg_clock(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
+    """``now`` when given (naive = UTC), else the database clock; always aware."""
+    now = now or conn.execute("SELECT now()").fetchone()[0]
+    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
+
+
+def pg_anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
+    """Where a created history ends: the start of today (UTC, the database clock), or ``now`` when given
+    (builds made on different days that must match pass it)."""
+    if now is not None:
+        return np_utc(now)
+    return np_utc(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+
+
+# -- numpy → Arrow --
+
+def to_utc_array(values) -> pa.Array:
+    """UTC instants from naive datetime64 (numpy) or aware datetimes (stamps of a day's changes)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
+        return pa.array(values.astype("datetime64[us]"), pa.timestamp("us")).cast(UTC_TS)
+    return pa.array(list(values), UTC_TS)
+
+
+def arrow_table(cols: dict[str, np.ndarray], types: dict[str, pa.DataType] | None = None) -> pa.Table:
+    """An Arrow table from numpy columns: NaT → null, datetime64[D] → date, finer instants → UTC
+    timestamps, objects → strings; ``types`` for nullable numbers held as objects (None/NaN → null).
+    Columns named ``_…`` are the generator's own bookkeeping and stay out."""
+    arrays = {}
+    for name, values in cols.items():
+        if name.startswith("_"):
+            continue
+        if values.dtype.kind == "M":
+            arr = pa.array(values, mask=np.isnat(values))
+            arrays[name] = arr.cast(UTC_TS) if values.dtype != "datetime64[D]" else arr
+        elif types and name in types:
+            arrays[name] = pa.array(values, types[name], from_pandas=True)
+        elif values.dtype == object:
+            arrays[name] = pa.array(values, pa.string())
+        else:
+            arrays[name] = pa.array(values)
+    return pa.table(arrays)
+
+
+def arrow_table_with_stamps(cols: dict[str, np.ndarray], types: dict[str, pa.DataType] | None = None) -> pa.Table:
+    """Like ``arrow_table``, with ``ngay_cap_nhat`` (last) given as Python datetimes from the database clock."""
+    table = arrow_table({k: v for k, v in cols.items() if k != "ngay_cap_nhat"}, types)
+    return table.append_column("ngay_cap_nhat", pa.array(list(cols["ngay_cap_nhat"]), UTC_TS))
+
+
+def set_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    """``table`` with column ``name`` replaced in place (same position)."""
+    return table.set_column(table.schema.get_field_index(name), name, values)
+
+
 # -- PostgreSQL --
 
 def copy_pg(conn: psycopg.Connection, table: str, data: pa.Table) -> None:
@@ -101,6 +237,33 @@ def copy_pg(conn: psycopg.Connection, table: str, data: pa.Table) -> None:
     cols = ", ".join(data.column_names)
     with conn.cursor().copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy:
         copy.write(buf.getvalue())
+
+
+def copy_pg_chunks(conn: psycopg.Connection, table: str, data: pa.Table, rows: int = 200_000) -> None:
+    """``copy_pg`` a slice at a time: a million-row CSV buffer at once costs gigabytes."""
+    for start in range(0, data.num_rows, rows):
+        copy_pg(conn, table, data.slice(start, rows))
+
+
+def pg_recreate_schema(conn: psycopg.Connection, schema: str, schema_sql: Path) -> None:
+    """Drop the source's schema with everything in it and run its DDL again: ``create`` starts clean."""
+    conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    conn.execute(schema_sql.read_text())
+
+
+def pg_has_column(conn: psycopg.Connection, schema: str, table: str, column: str) -> bool:
+    """Whether the step-2 schema change (an added column) has already been applied."""
+    return conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                        "AND column_name = %s", (schema, table, column)).fetchone() is not None
+
+
+def pg_schema_change(conn: psycopg.Connection, schema: str, step: int, table: str, column: str, sql_type: str) -> bool:
+    """The additive schema change every source makes from step 2 on (the extractor and silver must cope with
+    a column appearing): ``ALTER TABLE … ADD COLUMN`` once. True when this call added it."""
+    if step < 2 or pg_has_column(conn, schema, table, column):
+        return False
+    conn.execute(f"ALTER TABLE {schema}.{table} ADD COLUMN {column} {sql_type}")
+    return True
 
 
 def pg_state(conn: psycopg.Connection, schema: str) -> tuple[float, int, int] | None:
@@ -114,6 +277,30 @@ def pg_state(conn: psycopg.Connection, schema: str) -> tuple[float, int, int] | 
 def pg_init_state(conn: psycopg.Connection, schema: str, scale: float, seed: int) -> None:
     conn.execute(f"CREATE TABLE {schema}._generator_state (scale double precision, seed bigint, step int)")
     conn.execute(f"INSERT INTO {schema}._generator_state VALUES (%s, %s, 0)", (scale, seed))
+
+
+def pg_set_step(conn: psycopg.Connection, schema: str, step: int) -> None:
+    """Record the step ``advance`` just applied (in the same transaction as its changes)."""
+    conn.execute(f"UPDATE {schema}._generator_state SET step = %s", (step,))
+
+
+# -- the create/advance protocol --
+
+def already_built(state: tuple[float, int, int] | None, scale: float, seed: int, force: bool) -> dict | None:
+    """``create``'s answer when the same scale and seed are already there and it is not forced (a rerun
+    DAG must not regenerate a source); None when it has to build."""
+    if state and state[0] == scale and state[1] == seed and not force:
+        return {"created": False, "step": state[2]}
+    return None
+
+
+def pending_step(state: tuple[float, int, int] | None, step: int | None, source: str) -> int | None:
+    """The step ``advance`` is asked for (the next one by default), or None when the source already holds
+    it: a retried task never applies a day twice. ``source`` names it in the error when never created."""
+    if state is None:
+        raise RuntimeError(f"{source} is empty: run create() first")
+    step = state[2] + 1 if step is None else step
+    return step if step > state[2] else None
 
 
 # -- MariaDB / MySQL --

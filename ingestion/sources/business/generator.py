@@ -29,14 +29,34 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import addresses, citizen_ids, copy_pg, names, nfd_some, pg_init_state, pg_state, phones
+from ingestion.sources.common import (
+    DAY,
+    addresses,
+    already_built,
+    citizen_ids,
+    copy_pg,
+    first_business_day,
+    names,
+    nfd_some,
+    pending_step,
+    pg_anchor,
+    pg_has_column,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
+    pg_state,
+    phones,
+    pick,
+    to_utc_array,
+)
+from ingestion.sources.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
 
 SCHEMA = "dkkd"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 ENTERPRISES_PER_SCALE = 250_000
 SPAN_DAYS = 900  # the system went live this long before the snapshot's end; older history was migrated then
 REGISTERED_DAYS = 9_301  # registrations go back this far before the snapshot's end (2000-01-01 → 2025-06-19)
-DAY = np.timedelta64(1, "D")
 
 # section: (weight in HCMC registrations, typical VSIC 2018 codes, words in the company name)
 ACTIVITIES: dict[str, tuple[float, list[str], list[str]]] = {
@@ -100,49 +120,9 @@ FOREIGN_WORDS = ["VINA", "SÀI GÒN", "SAIGON", "ASIA", "GLOBAL", "STAR", "PACIF
 TOUCH_SHARE = 0.0015  # enterprises edited per day (status changes, capital, moves)
 
 
-def _pick(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
-    options = np.asarray(options, dtype=object)
-    if p is not None:
-        p = np.asarray(p, dtype=float) / np.sum(p)
-    return options[rng.choice(len(options), n, p=p)]
-
-
-def _variants(rng: np.random.Generator, values: np.ndarray, variants: dict[str, list[str]],
-              share: float) -> np.ndarray:
-    """Replace a share of canonical values by the shorthands clerks type."""
-    out = values.copy()
-    flip = rng.random(len(values)) < share
-    for canonical, options in variants.items():
-        mask = flip & (values == canonical)
-        if options and mask.any():
-            out[mask] = _pick(rng, options, int(mask.sum()))
-    return out
-
-
-def _ts(values: np.ndarray) -> pa.Array:
-    """UTC instants from naive datetime64 (numpy) or aware datetimes (stamps of a day's changes)."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
-        return pa.array(values.astype("datetime64[us]"), pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
-    return pa.array(list(values), pa.timestamp("us", tz="UTC"))
-
-
-def _stamps(rng: np.random.Generator, n: int, now: dt.datetime, late_at: dt.datetime) -> np.ndarray:
-    """A day's rows are stamped now; a fifth were committed late with an older stamp."""
-    return np.where(rng.random(n) < 0.2, late_at, now).astype(object)
-
-
 def _wards(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """Pre-2025 ward columns; ~2% missing, ~3% with the ward name only."""
-    wards = legacy_wards()
-    pick = rng.integers(0, len(wards), n)
-    cols = {col: np.array([w[key] for w in wards], dtype=object)[pick] for col, key in
-            (("ma_phuong", "ward_code"), ("ten_phuong", "ward_name"), ("ma_quan", "district_code"),
-             ("ten_quan", "district_name"))}
-    roll = rng.random(n)
-    for col in cols.values():
-        col[roll < 0.02] = None
-    cols["ma_phuong"][roll > 0.97] = None
-    return cols
+    """Pre-2025 ward columns of ``n`` enterprises anywhere in the city (with the usual ward dirt)."""
+    return ward_columns(rng, rng.integers(0, len(legacy_wards()), n))
 
 
 def _codes(rng: np.random.Generator, n: int, after: int) -> np.ndarray:
@@ -165,13 +145,13 @@ def _company_names(rng: np.random.Generator, forms: np.ndarray, sections: np.nda
     prefix = np.empty(n, dtype=object)
     for f, (_, _, prefixes, odds, _) in enumerate(LEGAL_FORMS):
         mask = forms == f
-        prefix[mask] = _pick(rng, prefixes, int(mask.sum()), odds)
+        prefix[mask] = pick(rng, prefixes, int(mask.sum()), odds)
     word = np.empty(n, dtype=object)
     for section, (_, _, words) in ACTIVITIES.items():
         mask = sections == section
-        word[mask] = _pick(rng, words, int(mask.sum()))
-    s1, s2, s3 = (_pick(rng, SYLLABLES, n) for _ in range(3))
-    foreign = _pick(rng, FOREIGN_WORDS, n)
+        word[mask] = pick(rng, words, int(mask.sum()))
+    s1, s2, s3 = (pick(rng, SYLLABLES, n) for _ in range(3))
+    foreign = pick(rng, FOREIGN_WORDS, n)
     style = rng.random(n)
     brand = np.where(style < 0.5, s1 + " " + s2, np.where(style < 0.7, s1 + " " + s2 + " " + s3,
                                                           np.where(style < 0.9, foreign + " " + s1, foreign)))
@@ -208,16 +188,16 @@ def _enterprises(rng: np.random.Generator, ids: np.ndarray, codes: np.ndarray, e
     vsic = np.empty(n, dtype=object)
     for section, (_, codes_in_section, _) in ACTIVITIES.items():
         mask = sections == section
-        vsic[mask] = _pick(rng, codes_in_section, int(mask.sum()))
+        vsic[mask] = pick(rng, codes_in_section, int(mask.sum()))
     five = rng.random(n) < 0.25
-    vsic[five] = vsic[five] + _pick(rng, ["1", "2", "9"], int(five.sum()))
+    vsic[five] = vsic[five] + pick(rng, ["1", "2", "9"], int(five.sum()))
     bad = rng.random(n) < 0.008
-    vsic[bad] = _pick(rng, NOT_VSIC, int(bad.sum()))
+    vsic[bad] = pick(rng, NOT_VSIC, int(bad.sum()))
 
     form_weights = np.array([f[1] for f in LEGAL_FORMS], dtype=float)
     forms = rng.choice(len(LEGAL_FORMS), n, p=form_weights / form_weights.sum())
     form_names = np.array([f[0] for f in LEGAL_FORMS], dtype=object)[forms]
-    form_names = _variants(rng, form_names, {f[0]: f[4] for f in LEGAL_FORMS}, 0.04)
+    form_names = typed_variants(rng, form_names, {f[0]: f[4] for f in LEGAL_FORMS}, 0.04)
 
     capital = np.exp(rng.normal(np.log(2e9), 1.5, n)) * np.where(forms == 2, 3.0, 1.0)
     capital = (np.clip(capital, 1e8, 1e13) // 1e6 * 1e6).astype(np.int64)
@@ -245,8 +225,8 @@ def _enterprises(rng: np.random.Generator, ids: np.ndarray, codes: np.ndarray, e
         "dia_chi": nfd_some(rng, addresses(rng, n), 0.25),
         **wards,
         "ngay_thanh_lap": pa.array(established.astype("datetime64[D]"), pa.date32()),
-        "trang_thai": _variants(rng, status, STATUS_VARIANTS, 0.03),
-        "ngay_cap_nhat": _ts(stamps),
+        "trang_thai": typed_variants(rng, status, STATUS_VARIANTS, 0.03),
+        "ngay_cap_nhat": to_utc_array(stamps),
     }
     if with_email:
         cols["email"] = _emails(rng, cols["ten_doanh_nghiep"])
@@ -309,38 +289,22 @@ def _changes_table(rng: np.random.Generator, ids: np.ndarray, history: dict[str,
     reason = np.empty(n, dtype=object)
     for status, options in REASONS.items():
         mask = new == status
-        reason[mask] = _pick(rng, options, int(mask.sum()))
+        reason[mask] = pick(rng, options, int(mask.sum()))
     return pa.table({
         "id": pa.array(ids, pa.int64()),
         "doanh_nghiep_id": pa.array(ent.astype(np.int64), pa.int64()),
-        "trang_thai_cu": pa.array(list(_variants(rng, history["trang_thai_cu"], STATUS_VARIANTS, 0.03)), pa.string()),
-        "trang_thai_moi": pa.array(list(_variants(rng, new, STATUS_VARIANTS, 0.03)), pa.string()),
+        "trang_thai_cu": pa.array(list(typed_variants(rng, history["trang_thai_cu"], STATUS_VARIANTS, 0.03)),
+                                  pa.string()),
+        "trang_thai_moi": pa.array(list(typed_variants(rng, new, STATUS_VARIANTS, 0.03)), pa.string()),
         "ngay_hieu_luc": pa.array(day.astype("datetime64[D]"), pa.date32()),
         "ly_do": pa.array(list(nfd_some(rng, reason, 0.2)), pa.string()),
-        "ngay_cap_nhat": _ts(stamps),
+        "ngay_cap_nhat": to_utc_array(stamps),
     })
 
 
 def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share: float) -> pa.Table:
     """The same enterprise keyed in twice: another id, same code, name in the other Unicode form."""
-    picks = np.flatnonzero(rng.random(table.num_rows) < share)
-    dup = table.take(picks)
-    flipped = [unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
-               for s in dup["ten_doanh_nghiep"].to_pylist()]
-    dup = dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
-    return dup.set_column(dup.schema.get_field_index("ten_doanh_nghiep"), "ten_doanh_nghiep",
-                          pa.array(flipped, pa.string()))
-
-
-def _np_time(value: dt.datetime) -> np.datetime64:
-    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
-
-
-def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
-    """The history runs up to the start of today (UTC, the database clock), or up to ``now`` when given."""
-    if now is not None:
-        return _np_time(now)
-    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+    return keyed_twice(table, np.flatnonzero(rng.random(table.num_rows) < share), first_id, "ten_doanh_nghiep")
 
 
 def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
@@ -349,14 +313,12 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     The history ends at the start of today (UTC), or at ``now`` when given (builds that must match
     across days pass it)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        end = _anchor(conn, now)
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        end = pg_anchor(conn, now)
         horizon = end.astype("datetime64[D]")
         epoch = end - SPAN_DAYS * DAY  # go-live: older history was migrated then
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
         n = max(50, int(ENTERPRISES_PER_SCALE * scale))
         ids = np.arange(1, n + 1)
@@ -384,11 +346,6 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
         pg_init_state(conn, SCHEMA, scale, seed)
         conn.execute(f"ANALYZE {SCHEMA}.doanh_nghiep; ANALYZE {SCHEMA}.thay_doi_trang_thai")
     return {"created": True, "enterprises": enterprises.num_rows, "status_changes": changes.num_rows, "step": 0}
-
-
-def _has_email(conn: psycopg.Connection) -> bool:
-    return bool(conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
-                             "AND table_name = 'doanh_nghiep' AND column_name = 'email'", (SCHEMA,)).fetchone())
 
 
 def _delete_erroneous(conn: psycopg.Connection, rng: np.random.Generator, k: int) -> int:
@@ -421,12 +378,6 @@ def _next_status(rng: np.random.Generator, current: np.ndarray) -> np.ndarray:
                     np.where(current == SUSPENDED, from_suspended, None)).astype(object)
 
 
-def _first_day(today: np.datetime64, last_stamp: dt.datetime) -> np.datetime64:
-    """The earliest business date of a day's changes: the day the history so far ends (never after today)."""
-    end = (_np_time(last_stamp) - np.timedelta64(1, "us") + DAY).astype("datetime64[D]")
-    return min(today, end)
-
-
 def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
     """One day: registrations, status changes, capital increases, moves, removed registrations.
 
@@ -434,27 +385,21 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     before the end of the history already there."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the business registration source is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the business registration source")) is None:
+            return {"advanced": False, "step": state[2]}
+        scale, seed, _ = state
         rng = np.random.default_rng([seed, step])
         now = now or conn.execute("SELECT now()").fetchone()[0]
         today = np.datetime64(now.astimezone(dt.UTC).date(), "D")
-        added_column = False
-        if step >= 2 and not _has_email(conn):  # the additive schema change of step 2
-            conn.execute(f"ALTER TABLE {SCHEMA}.doanh_nghiep ADD COLUMN email text")
-            added_column = True
-        with_email = _has_email(conn)
+        added_column = pg_schema_change(conn, SCHEMA, step, "doanh_nghiep", "email", "text")
+        with_email = pg_has_column(conn, SCHEMA, "doanh_nghiep", "email")
         base = max(50, int(ENTERPRISES_PER_SCALE * scale))
         # ids and the watermark as they were: a deleted id is never reused by today's new rows
         max_id, max_at = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.doanh_nghiep").fetchone()
         deleted = _delete_erroneous(conn, rng, max(1, base // 5000))
 
         late_at = max_at - dt.timedelta(hours=1)
-        first_day = _first_day(today, max_at)
+        first_day = first_business_day(today, max_at)
         touched = rng.choice(int(max_id), max(3, int(base * TOUCH_SHARE)), replace=False) + 1
         split = len(touched) // 3
         email_set = ", email = COALESCE(d.email, u.email)" if with_email else ""
@@ -482,7 +427,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
                                                first_day)}
         copy_pg(conn, f"{SCHEMA}.thay_doi_trang_thai",
                 _changes_table(rng, np.arange(first_change, first_change + len(change)), history,
-                               _stamps(rng, len(change), now, late_at)))
+                               late_stamps(rng, len(change), now, late_at)))
 
         # capital increases and head-office moves (a third of the touched rows each)
         factor = rng.choice([1.2, 1.5, 2.0, 3.0, 5.0], len(capital_ids))
@@ -509,9 +454,10 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         new_ids = np.arange(max_id + 1, max_id + n_new + 1)
         established = np.maximum(today - rng.integers(0, 4, n_new).astype("timedelta64[D]"), first_day)
         new = _enterprises(rng, new_ids, _codes(rng, n_new, int(last_code)), established,
-                           np.full(n_new, ACTIVE, dtype=object), _stamps(rng, n_new, now, late_at), today, with_email)
+                           np.full(n_new, ACTIVE, dtype=object), late_stamps(rng, n_new, now, late_at), today,
+                           with_email)
         new = pa.concat_tables([new, _duplicates(rng, new, max_id + n_new + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.doanh_nghiep", new)
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        pg_set_step(conn, SCHEMA, step)
     return {"advanced": True, "step": step, "enterprises_added": new.num_rows, "enterprises_edited": changed + edited,
             "status_changes_added": len(change), "enterprises_deleted": deleted, "schema_changed": added_column}

@@ -25,24 +25,34 @@ cases without an outcome, group letters with zero signatories, and rows committe
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from pathlib import Path
 
 import numpy as np
 import psycopg
-import pyarrow as pa
 
-from ingestion.reference.admin_units import legacy_wards, ward_mapping_2025
 from ingestion.sources.common import (
     addresses,
+    already_built,
+    arrow_table,
+    arrow_table_with_stamps,
     citizen_ids,
     copy_pg,
+    end_of_day,
     names,
     nfd_some,
+    pending_step,
+    pg_clock,
     pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
     pg_state,
     phones,
+    saved_stamps,
+    utc_day,
+    ward_arrays,
 )
+from ingestion.sources.dirt import other_form, some_rows, ward_columns
 
 SCHEMA = "khieunai"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -81,29 +91,15 @@ SET_LEVEL = ", muc_do_mat = CASE WHEN phan_loai ILIKE '%%tố cáo%%' OR phan_lo
 DAY_SECONDS = 86_400
 
 
-def _ward_table() -> dict[str, np.ndarray]:
-    """Pre-2025 wards as arrays, with the agency code of each ward's 2025 People's Committee."""
-    wards = legacy_wards()
-    new_code = dict(zip(*ward_mapping_2025(("79",)).select(["old_ward_code", "ward_code_2025"]).to_pydict().values()))
-    table = {key: np.array([w[key] for w in wards], dtype=object)
-             for key in ("ward_code", "ward_name", "district_code", "district_name")}
-    table["committee"] = np.array([f"UBND-{new_code[w['ward_code']]}" for w in wards], dtype=object)
-    return table
-
-
 def _ward_columns(rng: np.random.Generator, wards: dict[str, np.ndarray], n: int) -> tuple[dict, np.ndarray]:
-    """Ward of the matter: ~2% missing, ~3% by name only (ma_phuong NULL, ten_phuong set)."""
+    """Ward of the matter (with the usual ward dirt), and its position in ``wards`` (-1 when missing)."""
     idx = rng.integers(0, len(wards["ward_code"]), n)
-    roll = rng.random(n)
-    missing, name_only = roll < 0.02, roll > 0.97
-    cols = {"ma_phuong": wards["ward_code"][idx], "ten_phuong": wards["ward_name"][idx],
-            "ma_quan": wards["district_code"][idx], "ten_quan": wards["district_name"][idx]}
-    cols = {k: np.where(missing, None, v) for k, v in cols.items()}
-    cols["ma_phuong"] = np.where(name_only, None, cols["ma_phuong"])
-    return cols, np.where(missing, -1, idx)
+    cols = ward_columns(rng, idx, wards)
+    return cols, np.where(cols["ma_quan"] == None, -1, idx)  # noqa: E711 (element-wise)
 
 
-def _pick(rng: np.random.Generator, options: list[str], weights, n: int) -> np.ndarray:
+def _pick_index(rng: np.random.Generator, options: list[str], weights, n: int) -> np.ndarray:
+    """Positions (not values) into ``options``: the case columns index several tables with them."""
     w = np.asarray(weights, dtype=float)
     return rng.choice(len(options), n, p=w / w.sum())
 
@@ -112,10 +108,10 @@ def _cases(rng: np.random.Generator, ids: np.ndarray, received: np.ndarray, toda
            wards: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Cases as of ``today`` (columns as numpy arrays) and each case's step path."""
     n = len(ids)
-    cls = _pick(rng, CLASSES, [c[1] for c in CLASSES], n)
+    cls = _pick_index(rng, CLASSES, [c[1] for c in CLASSES], n)
     denounce = cls == DENUNCIATION
-    field = np.where(denounce, _pick(rng, FIELDS, [f[2] for f in FIELDS], n),
-                     _pick(rng, FIELDS, [f[1] for f in FIELDS], n))
+    field = np.where(denounce, _pick_index(rng, FIELDS, [f[2] for f in FIELDS], n),
+                     _pick_index(rng, FIELDS, [f[1] for f in FIELDS], n))
     ward_cols, ward_idx = _ward_columns(rng, wards, n)
     # complainants: most write once, a few write again and again
     pool = max(10, int(n * 0.75))
@@ -191,7 +187,7 @@ def _duplicates(rng: np.random.Generator, cols: dict[str, np.ndarray], paths: np
     """The same letter keyed in by a second agency: same code, another id and agency, name in the other form,
     received up to five days later (never after ``today``)."""
     n = len(cols["id"])
-    picks = np.sort(rng.choice(n, max(1, int(n * share)), replace=False))
+    picks = some_rows(rng, n, share)
     dup = {k: v[picks].copy() for k, v in cols.items()}
     dup["id"] = np.arange(first_id, first_id + len(picks))
     second = rng.choice(["VP-UBND", "TTTP", "SNNMT", "SXD", "STP"], len(picks)).astype(object)
@@ -199,7 +195,7 @@ def _duplicates(rng: np.random.Generator, cols: dict[str, np.ndarray], paths: np
     second[same] = np.where(second[same] == "TTTP", "VP-UBND", "TTTP")
     dup["ma_co_quan_xu_ly"] = second
     dup["ngay_nhan"] = np.minimum(dup["ngay_nhan"] + rng.integers(0, 6, len(picks)).astype("timedelta64[D]"), today)
-    dup["ten_nguoi_dung_don"] = np.array([_other_form(s) for s in dup["ten_nguoi_dung_don"]], dtype=object)
+    dup["ten_nguoi_dung_don"] = np.array([other_form(s) for s in dup["ten_nguoi_dung_don"]], dtype=object)
     return dup, paths[picks]
 
 
@@ -207,12 +203,6 @@ def _year_typos(rng: np.random.Generator, received: np.ndarray, share: float) ->
     """A century slip on the keyboard (2124, 1924): the received date lands far in the future or past."""
     typo = rng.random(len(received)) < share
     received[typo] += np.where(rng.random(typo.sum()) < 0.5, 36_524, -36_524).astype("timedelta64[D]")
-
-
-def _other_form(text: str | None) -> str | None:
-    if text is None:
-        return None
-    return unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", text) else "NFC", text)
 
 
 def _office_instants(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
@@ -238,57 +228,19 @@ def _steps(rng: np.random.Generator, case_ids: np.ndarray, paths: np.ndarray, ag
             "buoc": step[sort], "thoi_diem": _office_instants(rng, day[sort]), "co_quan": agency[sort]}
 
 
-def _stamps(rng: np.random.Generator, after: np.ndarray, first_day: np.datetime64,
-            latest: np.datetime64) -> np.ndarray:
-    """When a row was last saved: up to two days after its last event, never before ``first_day`` (a
-    year typo) nor after ``latest``."""
-    lag = rng.integers(60, 2 * DAY_SECONDS, len(after)).astype("timedelta64[s]")
-    low = first_day.astype("datetime64[us]")
-    return np.minimum(np.maximum(after.astype("datetime64[us]") + lag, low), latest.astype("datetime64[us]"))
-
-
-def _table(cols: dict[str, np.ndarray]) -> pa.Table:
-    arrays = {}
-    for name, values in cols.items():
-        if values.dtype.kind == "M":
-            arr = pa.array(values, mask=np.isnat(values))
-            arrays[name] = arr.cast(pa.timestamp("us", tz="UTC")) if values.dtype != "datetime64[D]" else arr
-        elif values.dtype == object:
-            arrays[name] = pa.array(values, pa.string())
-        else:
-            arrays[name] = pa.array(values)
-    return pa.table(arrays)
-
-
-def _end_of(day: np.datetime64) -> np.datetime64:
-    return (day + 1).astype("datetime64[us]") - np.timedelta64(1, "s")
-
-
-def _clock(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
-    """``now`` when given (naive = UTC), else the database clock; always aware."""
-    now = now or conn.execute("SELECT now()").fetchone()[0]
-    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
-
-
-def _utc_day(now: dt.datetime) -> np.datetime64:
-    return np.datetime64(now.astimezone(dt.UTC).date())
-
-
 def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
     """(Re)build the register. Idempotent: same scale and seed already there → no-op.
 
     The history ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
     made on different days compare equal with the same ``now``)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        today = _utc_day(_clock(conn, now))
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        today = utc_day(pg_clock(conn, now))
         as_of, first_day = today - 1, today - 1 - SPAN_DAYS  # the snapshot is the end of yesterday
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
-        wards = _ward_table()
+        wards = ward_arrays(committees=True)
         n = max(50, int(CASES_PER_SCALE * scale))
         received = first_day + np.sort(np.floor(SPAN_DAYS * rng.random(n) ** 0.8).astype(int)).astype("timedelta64[D]")
         cases, paths = _cases(rng, np.arange(1, n + 1), received, as_of, wards)
@@ -299,14 +251,16 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
                           np.minimum(as_of, cases["ngay_nhan"] + 20), cases["ngay_giai_quyet"])
         steps = _steps(rng, cases["id"], paths, cases["ma_co_quan_xu_ly"], cases["ngay_nhan"], closed, 1)
         _year_typos(rng, cases["ngay_nhan"], 0.002)
-        steps["ngay_cap_nhat"] = _stamps(rng, steps["thoi_diem"], first_day, _end_of(as_of))
+        # saved up to two days after the step, never before the history starts (a year typo) nor after it ends
+        steps["ngay_cap_nhat"] = saved_stamps(rng, steps["thoi_diem"], first_day, end_of_day(as_of),
+                                              (60, 2 * DAY_SECONDS))
         # a case is saved with its last step
         starts = np.flatnonzero(np.r_[True, steps["don_thu_id"][1:] != steps["don_thu_id"][:-1]])
         last_saved = np.maximum.reduceat(steps["ngay_cap_nhat"], starts)
         order = np.argsort(cases["id"])
         cases = {k: v[order] for k, v in cases.items()}
         cases["ngay_cap_nhat"] = last_saved  # steps are sorted by case id, one group per case
-        case_table, step_table = _table(cases), _table(steps)
+        case_table, step_table = arrow_table(cases), arrow_table(steps)
         copy_pg(conn, f"{SCHEMA}.don_thu", case_table)
         copy_pg(conn, f"{SCHEMA}.qua_trinh_xu_ly", step_table)
         pg_init_state(conn, SCHEMA, scale, seed)
@@ -391,23 +345,16 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     history ends: progress, deadlines passed, new letters, merged duplicates."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the complaints register is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the complaints register")) is None:
+            return {"advanced": False, "step": state[2]}
+        scale, seed, _ = state
         rng = np.random.default_rng([seed, step])
-        now = _clock(conn, now)
+        now = pg_clock(conn, now)
         history_end = _history_end(conn)
-        day = _utc_day(now) if history_end is None else max(_utc_day(now), history_end)
+        day = utc_day(now) if history_end is None else max(utc_day(now), history_end)
         n_base = max(50, int(CASES_PER_SCALE * scale))
         secret = step >= 2  # the schema change: confidentiality level, from step 2 on
-        has_column = conn.execute("""SELECT count(*) FROM information_schema.columns WHERE table_schema = %s
-                                     AND table_name = 'don_thu' AND column_name = 'muc_do_mat'""",
-                                  (SCHEMA,)).fetchone()[0]
-        if secret and not has_column:
-            conn.execute(f"ALTER TABLE {SCHEMA}.don_thu ADD COLUMN muc_do_mat text")
+        schema_change = pg_schema_change(conn, SCHEMA, step, "don_thu", "muc_do_mat", "text")
         max_case = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.don_thu").fetchone()
         max_step = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.qua_trinh_xu_ly").fetchone()
         next_step_id = int(max_step[0]) + 1
@@ -425,7 +372,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         received = day - rng.choice(4, n_new, p=[0.7, 0.15, 0.1, 0.05]).astype("timedelta64[D]")
         received = received if history_end is None else np.maximum(received, history_end)
         ids = np.arange(int(max_case[0]) + 1, int(max_case[0]) + 1 + n_new)
-        cases, _ = _cases(rng, ids, received, day, _ward_table())
+        cases, _ = _cases(rng, ids, received, day, ward_arrays(committees=True))
         dup, _ = _duplicates(rng, cases, np.full(n_new, "new", dtype=object), int(ids[-1]) + 1, 0.02, day)
         cases = {k: np.concatenate([v, dup[k]]) for k, v in cases.items()}
         ids, n_new = cases["id"], len(cases["id"])
@@ -438,20 +385,13 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
             cases["muc_do_mat"] = _confidentiality(rng, cases["phan_loai"])
         step_late = np.isin(new_steps["don_thu_id"], ids[late])
         new_steps["ngay_cap_nhat"] = np.where(step_late, max_step[1] - dt.timedelta(hours=1), now).astype(object)
-        copy_pg(conn, f"{SCHEMA}.don_thu", _table_with_stamps(cases))
+        copy_pg(conn, f"{SCHEMA}.don_thu", arrow_table_with_stamps(cases))
         all_steps = [s for s in (progress_steps, merge_steps) if s]
         for s in all_steps:
             s["ngay_cap_nhat"] = np.full(len(s["id"]), now, dtype=object)
         steps = {k: np.concatenate([s[k] for s in [*all_steps, new_steps]]) for k in new_steps}
-        copy_pg(conn, f"{SCHEMA}.qua_trinh_xu_ly", _table_with_stamps(steps))
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        copy_pg(conn, f"{SCHEMA}.qua_trinh_xu_ly", arrow_table_with_stamps(steps))
+        pg_set_step(conn, SCHEMA, step)
     return {"advanced": True, "step": step, "cases_progressed": progressed, "cases_overdue": overdue,
             "cases_merged": merged, "cases_added": n_new, "steps_added": len(steps["id"]),
-            "schema_change": secret and not has_column}
-
-
-def _table_with_stamps(cols: dict[str, np.ndarray]) -> pa.Table:
-    """Like _table, with ``ngay_cap_nhat`` given as Python datetimes from the database clock."""
-    stamps = cols.pop("ngay_cap_nhat")
-    table = _table(cols)
-    return table.append_column("ngay_cap_nhat", pa.array(list(stamps), pa.timestamp("us", tz="UTC")))
+            "schema_change": schema_change}

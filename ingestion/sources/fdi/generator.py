@@ -24,7 +24,6 @@ projects, and rows committed late with an ``ngay_cap_nhat`` older than what was 
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +31,31 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import addresses, copy_pg, nfd_some, pg_init_state, pg_state
+from ingestion.sources.common import (
+    DAY,
+    addresses,
+    already_built,
+    copy_pg,
+    first_business_day,
+    nfd_some,
+    pending_step,
+    pg_anchor,
+    pg_has_column,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
+    pg_state,
+    pick,
+    to_utc_array,
+)
+from ingestion.sources.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
 
 SCHEMA = "fdi"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 PROJECTS_PER_SCALE = 12_000
 SPAN_DAYS = 900  # the register went online this long before the snapshot's end; older records migrated then
 LICENSED_DAYS = 12_953  # licences go back this far before the snapshot's end (1990-01-01 → 2025-06-19)
-DAY = np.timedelta64(1, "D")
 NEW_LAW = np.datetime64("2015-07-01", "D")  # Law on Investment 2014: 10-digit project codes from here
 
 # ISO code: (weight by project count, Vietnamese name, colloquial name, name style, capital factor)
@@ -137,37 +153,6 @@ ADJUSTMENTS = [("Tăng vốn đầu tư", 0.55), ("Góp vốn bổ sung", 0.15),
                ("Điều chỉnh tiến độ góp vốn", 0.1), ("Điều chỉnh tiến độ thực hiện dự án", 0.1)]
 
 
-def _pick(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
-    options = np.asarray(options, dtype=object)
-    if p is not None:
-        p = np.asarray(p, dtype=float) / np.sum(p)
-    return options[rng.choice(len(options), n, p=p)]
-
-
-def _variants(rng: np.random.Generator, values: np.ndarray, variants: dict[str, list[str]],
-              share: float) -> np.ndarray:
-    """Replace a share of canonical values by the shorthands clerks type."""
-    out = values.copy()
-    flip = rng.random(len(values)) < share
-    for canonical, options in variants.items():
-        mask = flip & (values == canonical)
-        if options and mask.any():
-            out[mask] = _pick(rng, options, int(mask.sum()))
-    return out
-
-
-def _ts(values) -> pa.Array:
-    """UTC instants from naive datetime64 (numpy) or aware datetimes (stamps of a day's changes)."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
-        return pa.array(values.astype("datetime64[us]"), pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
-    return pa.array(list(values), pa.timestamp("us", tz="UTC"))
-
-
-def _stamps(rng: np.random.Generator, n: int, now: dt.datetime, late_at: dt.datetime) -> np.ndarray:
-    """A day's rows are stamped now; a fifth were committed late with an older stamp."""
-    return np.where(rng.random(n) < 0.2, late_at, now).astype(object)
-
-
 def _usd(values: np.ndarray) -> pa.Array:
     return pa.array(np.round(values, 2), pa.float64())
 
@@ -201,8 +186,8 @@ def _investors(rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:
             continue
         heads, tails = STEMS[style]
         k = int(mask.sum())
-        stem = _pick(rng, heads, k) + _pick(rng, tails, k)
-        pattern = _pick(rng, SUFFIXES.get(code, SUFFIXES["US"]), k)
+        stem = pick(rng, heads, k) + pick(rng, tails, k)
+        pattern = pick(rng, SUFFIXES.get(code, SUFFIXES["US"]), k)
         out[mask] = [p.format(s) for p, s in zip(pattern, stem)]
     return out
 
@@ -235,19 +220,6 @@ def _ward_indices(rng: np.random.Generator, zone: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ward_columns(rng: np.random.Generator, idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Pre-2025 ward columns; ~2% missing, ~3% with the ward name only."""
-    wards = legacy_wards()
-    cols = {col: np.array([w[key] for w in wards], dtype=object)[idx] for col, key in
-            (("ma_phuong", "ward_code"), ("ten_phuong", "ward_name"), ("ma_quan", "district_code"),
-             ("ten_quan", "district_name"))}
-    roll = rng.random(len(idx))
-    for col in cols.values():
-        col[roll < 0.02] = None
-    cols["ma_phuong"][roll > 0.97] = None
-    return cols
-
-
 def _employees(rng: np.random.Generator, capital: np.ndarray, sections: np.ndarray) -> np.ndarray:
     """Headcount grows with capital, much more in manufacturing; a few zero or negative."""
     per_million = np.where(sections == "C", 60.0, np.where(np.isin(sections, ["G", "M", "J", "N"]), 15.0, 8.0))
@@ -269,12 +241,12 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, numbers: np.ndarray, li
     capital_factor, zone_share = np.ones(n), np.zeros(n)
     for section, (_, codes, phrases, factor, share) in ACTIVITIES.items():
         mask = sections == section
-        vsic[mask], phrase[mask] = _pick(rng, codes, int(mask.sum())), _pick(rng, phrases, int(mask.sum()))
+        vsic[mask], phrase[mask] = pick(rng, codes, int(mask.sum())), pick(rng, phrases, int(mask.sum()))
         capital_factor[mask], zone_share[mask] = factor, share
     five = rng.random(n) < 0.15
     vsic[five] = vsic[five] + "0"
     bad = rng.random(n) < 0.008
-    vsic[bad] = _pick(rng, NOT_VSIC, int(bad.sum()))
+    vsic[bad] = pick(rng, NOT_VSIC, int(bad.sum()))
 
     codes = list(COUNTRIES)
     cw = np.array([COUNTRIES[c][0] for c in codes])
@@ -294,9 +266,9 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, numbers: np.ndarray, li
     disbursed_arr = pa.array(disbursed, pa.float64(), mask=rng.random(n) < 0.03)
 
     zone = np.where(rng.random(n) < zone_share, rng.integers(0, len(ZONES), n), -1)
-    wards = _ward_columns(rng, _ward_indices(rng, zone))
+    wards = ward_columns(rng, _ward_indices(rng, zone))
     zone_names = np.array([z for z, _ in ZONES] + [None], dtype=object)[zone]
-    lots = np.char.add(np.char.add("Lô ", _pick(rng, list("ABCDEFGHK"), n).astype(str)),
+    lots = np.char.add(np.char.add("Lô ", pick(rng, list("ABCDEFGHK"), n).astype(str)),
                        rng.integers(1, 40, n).astype(str)).astype(object)
     zone_text = np.where(zone >= 0, zone_names, "").astype(object)
     address = np.where(zone >= 0, lots + ", " + zone_text, addresses(rng, n))
@@ -324,13 +296,13 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, numbers: np.ndarray, li
         "von_dang_ky_usd": _usd(registered),
         "von_giai_ngan_usd": disbursed_arr,
         "nganh_nghe_chinh": vsic,
-        "hinh_thuc_dau_tu": _variants(rng, forms, {f[0]: f[2] for f in FORMS}, 0.05),
+        "hinh_thuc_dau_tu": typed_variants(rng, forms, {f[0]: f[2] for f in FORMS}, 0.05),
         "ngay_cap_phep": pa.array(licensed.astype("datetime64[D]"), pa.date32()),
-        "trang_thai": _variants(rng, status, STATUS_VARIANTS, 0.04),
+        "trang_thai": typed_variants(rng, status, STATUS_VARIANTS, 0.04),
         "khu_cong_nghiep": zone_names,
         "dia_chi": nfd_some(rng, address, 0.25),
         **wards,
-        "ngay_cap_nhat": _ts(stamps),
+        "ngay_cap_nhat": to_utc_array(stamps),
     }
     if with_employees:
         cols["so_lao_dong"] = pa.array(_employees(rng, registered, sections), pa.int64())
@@ -368,28 +340,13 @@ def _adjustments(rng: np.random.Generator, ids: np.ndarray, project_ids: np.ndar
         "von_giai_ngan_tang_usd": _usd(delta_disbursed),
         "noi_dung": pa.array(list(nfd_some(rng, np.array([a[0] for a in ADJUSTMENTS], dtype=object)[kinds], 0.2)),
                              pa.string()),
-        "ngay_cap_nhat": _ts(stamps),
+        "ngay_cap_nhat": to_utc_array(stamps),
     })
 
 
 def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share: float) -> pa.Table:
     """The same project keyed in twice: another id, same number, name in the other Unicode form."""
-    dup = table.take(np.flatnonzero(rng.random(table.num_rows) < share))
-    flipped = [unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
-               for s in dup["ten_du_an"].to_pylist()]
-    dup = dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
-    return dup.set_column(dup.schema.get_field_index("ten_du_an"), "ten_du_an", pa.array(flipped, pa.string()))
-
-
-def _np_time(value: dt.datetime) -> np.datetime64:
-    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
-
-
-def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
-    """The history runs up to the start of today (UTC, the database clock), or up to ``now`` when given."""
-    if now is not None:
-        return _np_time(now)
-    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+    return keyed_twice(table, np.flatnonzero(rng.random(table.num_rows) < share), first_id, "ten_du_an")
 
 
 def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
@@ -398,14 +355,12 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     The history ends at the start of today (UTC), or at ``now`` when given (builds that must match
     across days pass it)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        end = _anchor(conn, now)
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        end = pg_anchor(conn, now)
         horizon = end.astype("datetime64[D]")
         epoch = end - SPAN_DAYS * DAY  # go-live: older records were migrated then
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
         n = max(20, int(PROJECTS_PER_SCALE * scale))
         ids = np.arange(1, n + 1)
@@ -443,17 +398,6 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     return {"created": True, "projects": projects.num_rows, "capital_adjustments": adjustments.num_rows, "step": 0}
 
 
-def _has_employees(conn: psycopg.Connection) -> bool:
-    return bool(conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
-                             "AND table_name = 'du_an_fdi' AND column_name = 'so_lao_dong'", (SCHEMA,)).fetchone())
-
-
-def _first_day(today: np.datetime64, last_stamp: dt.datetime) -> np.datetime64:
-    """The earliest business date of a day's changes: the day the history so far ends (never after today)."""
-    end = (_np_time(last_stamp) - np.timedelta64(1, "us") + DAY).astype("datetime64[D]")
-    return min(today, end)
-
-
 def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
     """One day: new certificates, capital adjustments, disbursement reports, projects started or ended.
 
@@ -461,24 +405,18 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     before the end of the history already there."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the FDI source is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the FDI source")) is None:
+            return {"advanced": False, "step": state[2]}
+        scale, seed, _ = state
         rng = np.random.default_rng([seed, step])
         now = now or conn.execute("SELECT now()").fetchone()[0]
         today = np.datetime64(now.astimezone(dt.UTC).date(), "D")
-        added_column = False
-        if step >= 2 and not _has_employees(conn):  # the additive schema change of step 2
-            conn.execute(f"ALTER TABLE {SCHEMA}.du_an_fdi ADD COLUMN so_lao_dong integer")
-            added_column = True
-        with_employees = _has_employees(conn)
+        added_column = pg_schema_change(conn, SCHEMA, step, "du_an_fdi", "so_lao_dong", "integer")
+        with_employees = pg_has_column(conn, SCHEMA, "du_an_fdi", "so_lao_dong")
         base = max(20, int(PROJECTS_PER_SCALE * scale))
         max_id, max_at = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.du_an_fdi").fetchone()
         late_at = max_at - dt.timedelta(hours=1)
-        first_day = _first_day(today, max_at)
+        first_day = first_business_day(today, max_at)
         n_adjust, n_report, n_status = max(1, int(base * 0.0003)), max(2, int(base * 0.002)), max(1, int(base * 0.0002))
         touched = rng.choice(int(max_id), n_adjust + n_report + n_status, replace=False) + 1
         rows = {r[0]: r[1:] for r in conn.execute(
@@ -498,7 +436,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         first_adj = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {SCHEMA}.dieu_chinh_von").fetchone()[0]
         adjustments = _adjustments(rng, np.arange(first_adj, first_adj + len(adjust_ids)),
                                    np.array(adjust_ids, dtype=np.int64), np.full(len(adjust_ids), today),
-                                   registered, _stamps(rng, len(adjust_ids), now, late_at))
+                                   registered, late_stamps(rng, len(adjust_ids), now, late_at))
         copy_pg(conn, f"{SCHEMA}.dieu_chinh_von", adjustments)
         edited = conn.execute(
             f"""UPDATE {SCHEMA}.du_an_fdi d SET von_dang_ky_usd = d.von_dang_ky_usd + u.dr,
@@ -528,10 +466,10 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         seq = int(conn.execute(f"SELECT count(*) FROM {SCHEMA}.du_an_fdi").fetchone()[0]) * 40
         licensed = np.maximum(today - rng.integers(0, 5, n_new).astype("timedelta64[D]"), first_day)
         new, _ = _projects(rng, np.arange(max_id + 1, max_id + n_new + 1), _licence_numbers(rng, licensed, seq),
-                           licensed, np.full(n_new, NOT_STARTED, dtype=object), _stamps(rng, n_new, now, late_at),
+                           licensed, np.full(n_new, NOT_STARTED, dtype=object), late_stamps(rng, n_new, now, late_at),
                            today, with_employees)
         new = pa.concat_tables([new, _duplicates(rng, new, max_id + n_new + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.du_an_fdi", new)
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        pg_set_step(conn, SCHEMA, step)
     return {"advanced": True, "step": step, "projects_added": new.num_rows, "projects_edited": edited,
             "capital_adjustments_added": adjustments.num_rows, "schema_changed": added_column}

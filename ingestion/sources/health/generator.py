@@ -16,7 +16,6 @@ outside the city, certificates pointing at unknown facilities, and rows committe
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,21 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import STREETS, copy_pg, names, nfd_some, pg_init_state, pg_state, phones
+from ingestion.sources.common import (
+    STREETS,
+    already_built,
+    copy_pg,
+    names,
+    nfd_some,
+    pending_step,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_set_step,
+    pg_state,
+    phones,
+    short_place_name,
+)
+from ingestion.sources.dirt import keyed_twice, late_stamps, some_rows
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 FACILITIES_PER_SCALE = 10_000
@@ -94,9 +107,7 @@ def _facilities(rng: np.random.Generator, ids: np.ndarray, wards: list[dict], up
         kind, _, public_share, beds, specialties = FACILITY_TYPES[kinds[i]]
         ward = wards[ward_idx[i]]
         public = rng.random() < public_share
-        short_ward = ward["ward_name"].replace("Phường ", "").replace("Xã ", "").replace("Thị trấn ", "")
-        if short_ward.isdigit():  # "Phường 11" is only ever said in full
-            short_ward = ward["ward_name"]
+        short_ward = short_place_name(ward["ward_name"])
         name = (f"{kind} {short_ward}" if kind == "Trạm y tế" else f"{kind} {brands[i]}"
                 + ("" if i % 3 else f" {short_ward}"))
         cols["id"].append(int(ids[i]))
@@ -185,13 +196,11 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     The history ends at the start of today (UTC), or at ``now`` when given (builds that must match
     across days pass it)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, "yte")
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
+        if kept := already_built(pg_state(conn, "yte"), scale, seed, force):
+            return kept
         end = _anchor(conn, now)
         shift = end.date() - SNAPSHOT_DAY
-        conn.execute("DROP SCHEMA IF EXISTS yte CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        pg_recreate_schema(conn, "yte", SCHEMA_SQL)
         rng = np.random.default_rng(seed)
         wards = legacy_wards()
         n_fac = max(20, int(FACILITIES_PER_SCALE * scale))
@@ -210,13 +219,7 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
 
 def _duplicates(rng: np.random.Generator, fac: pa.Table, first_id: int, share: float) -> pa.Table:
     """The same facility keyed in twice: another id, same code, name in the other Unicode form."""
-    picks = np.sort(rng.choice(fac.num_rows, max(1, int(fac.num_rows * share)), replace=False))
-    dup = fac.take(picks)
-    names = [unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
-             for s in dup["ten_co_so"].to_pylist()]
-    dup = dup.set_column(dup.schema.get_field_index("id"), "id",
-                         pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
-    return dup.set_column(dup.schema.get_field_index("ten_co_so"), "ten_co_so", pa.array(names))
+    return keyed_twice(fac, some_rows(rng, fac.num_rows, share), first_id, "ten_co_so")
 
 
 def _recent(today: dt.date, last_stamp: dt.datetime) -> tuple[dt.date, int]:
@@ -234,12 +237,9 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     revocations are dated between the end of the history already there and today."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, "yte")
-        if state is None:
-            raise RuntimeError("the Health source database is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the Health source database")) is None:
+            return {"advanced": False, "step": state[2]}
+        _, seed, _ = state
         rng = np.random.default_rng([seed, step])
         now = now or conn.execute("SELECT now()").fetchone()[0]
         today = now.astimezone(dt.UTC).date()
@@ -260,18 +260,16 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         # new facilities and certificates, ~1%; a fifth of them committed late (older timestamp)
         wards = legacy_wards()
         new_fac = max(2, n_fac // 100)
-        late_at = max_fac[1] - dt.timedelta(hours=1)
-        stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_fac)], dtype=object)
+        stamps = late_stamps(rng, new_fac, now, max_fac[1] - dt.timedelta(hours=1))
         fac = _facilities(rng, np.arange(n_fac + 1, n_fac + new_fac + 1), wards, stamps, _recent(today, max_fac[1]))
         copy_pg(conn, "yte.co_so_kcb", fac)
         new_cert = max(5, n_cert // 100)
-        late_at = max_cert[1] - dt.timedelta(hours=1)
-        stamps = np.array([late_at if rng.random() < 0.2 else now for _ in range(new_cert)], dtype=object)
+        stamps = late_stamps(rng, new_cert, now, max_cert[1] - dt.timedelta(hours=1))
         recent = _recent(today, max_cert[1])
         certs = _certificates(rng, np.arange(n_cert + 1, n_cert + new_cert + 1),
                               np.arange(1, n_fac + new_fac + 1), stamps, today - SNAPSHOT_DAY, recent, recent)
         copy_pg(conn, "yte.chung_chi_hanh_nghe", certs)
-        conn.execute("UPDATE yte._generator_state SET step = %s", (step,))
+        pg_set_step(conn, "yte", step)
     return {"advanced": True, "step": step, "facilities_edited": len(edit),
             "certificates_revoked": len(revoke), "facilities_added": new_fac,
             "certificates_added": new_cert}

@@ -23,15 +23,34 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.reference.admin_units import legacy_wards, ward_mapping_2025
-from ingestion.reference.agencies import ward_committee_code
-from ingestion.sources.common import EPOCH, STREETS, copy_pg, names, nfd_some, pg_init_state, pg_state, phones
+from ingestion.sources.common import (
+    EPOCH,
+    STREETS,
+    Wards,
+    already_built,
+    aware_utc,
+    copy_pg,
+    copy_pg_chunks,
+    names,
+    nfd_some,
+    np_utc,
+    pending_step,
+    pg_anchor,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
+    pg_state,
+    phones,
+    set_column,
+    ward_arrays,
+)
+from ingestion.sources.dirt import keyed_twice, some_rows, ward_columns
 
 SCHEMA = "tongdai1022"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 CONTACTS_PER_SCALE = 300_000
 CONTACTS_PER_DAY_PER_SCALE = CONTACTS_PER_SCALE / 1_400   # the initial load spans ~1,400 days
-COPY_CHUNK = 200_000
 VN = np.timedelta64(7, "h")          # Asia/Ho_Chi_Minh: UTC+7
 SECOND = np.timedelta64(1_000_000, "us")
 HOUR = 3600 * SECOND
@@ -98,26 +117,6 @@ URGENT = ("An ninh trật tự", "Y tế")            # phone answered within 30
 
 # -- reference data --
 
-@dataclass(frozen=True)
-class Wards:
-    code: np.ndarray
-    name: np.ndarray
-    district_code: np.ndarray
-    district_name: np.ndarray
-    committee: np.ndarray    # the 2025 ward People's Committee that now covers the old ward
-
-
-def _wards() -> Wards:
-    wards = legacy_wards()
-    new_code = {r["old_ward_code"]: r["ward_code_2025"] for r in ward_mapping_2025(("79",)).to_pylist()}
-
-    def col(key: str) -> np.ndarray:
-        return np.array([w[key] for w in wards], dtype=object)
-
-    committee = np.array([ward_committee_code(new_code[w["ward_code"]]) for w in wards], dtype=object)
-    return Wards(col("ward_code"), col("ward_name"), col("district_code"), col("district_name"), committee)
-
-
 def _targets(updated: np.datetime64) -> pa.Table:
     rows = [(c.name, ch, int(30 if ch == PHONE and c.name in URGENT else ANSWER_TARGET_S[ch]), c.resolve_hours)
             for c in CATEGORIES for ch in range(len(CHANNELS))]
@@ -133,15 +132,6 @@ def _targets(updated: np.datetime64) -> pa.Table:
 
 
 # -- contacts --
-
-def _np_time(value: dt.datetime) -> np.datetime64:
-    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
-
-
-def _utc(value: np.datetime64) -> dt.datetime:
-    """An aware datetime for the driver: naive ones would be read in the session's time zone."""
-    return value.item().replace(tzinfo=dt.UTC)
-
 
 def _seconds(values: np.ndarray) -> np.ndarray:
     return (np.asarray(values) * 1e6).astype("timedelta64[us]")
@@ -176,7 +166,7 @@ def _agencies(rng: np.random.Generator, category: np.ndarray, ward: np.ndarray, 
         codes = np.array([a for a, _ in c.agencies], dtype=object)
         pick = codes[rng.choice(len(codes), len(idx), p=[p for _, p in c.agencies])]
         to_ward = pick == WARD
-        pick[to_ward] = wards.committee[ward[idx[to_ward]]]
+        pick[to_ward] = wards["committee"][ward[idx[to_ward]]]
         out[idx] = pick
     return out
 
@@ -187,7 +177,7 @@ def _contacts(rng: np.random.Generator, ids: np.ndarray, received: np.ndarray, c
     n = len(ids)
     weights = np.array([c.weight for c in CATEGORIES])
     category = rng.choice(len(CATEGORIES), n, p=weights / weights.sum())
-    ward = rng.integers(0, len(wards.code), n)
+    ward = rng.integers(0, len(wards["ward_code"]), n)
     phone = channel == PHONE
     local_hour = ((received + VN).astype("datetime64[h]").astype(np.int64)) % 24
     busy = np.where(phone & (local_hour >= 8) & (local_hour < 11), 1.5, 1.0)
@@ -251,38 +241,9 @@ def _contacts(rng: np.random.Generator, ids: np.ndarray, received: np.ndarray, c
         "thoi_diem_hoan_thanh": pa.array(resolved, TS),
         "muc_do_hai_long": pa.array(satisfaction, pa.int16(), mask=satisfaction < 0),
         "trang_thai": pa.array(STATUSES[status], pa.string()),
-        **_ward_columns(rng, ward, wards),
+        **{k: pa.array(v, pa.string()) for k, v in ward_columns(rng, ward, wards).items()},
         "ngay_cap_nhat": pa.array(updated, TS),
     })
-
-
-def _ward_columns(rng: np.random.Generator, ward: np.ndarray, wards: Wards) -> dict[str, pa.Array]:
-    """Pre-2025 ward columns; ~2% missing, ~3% with the name only."""
-    roll = rng.random(len(ward))
-    missing, name_only = roll < 0.02, roll >= 0.97
-    cols = {"ma_phuong": wards.code[ward], "ten_phuong": wards.name[ward],
-            "ma_quan": wards.district_code[ward], "ten_quan": wards.district_name[ward]}
-    return {k: pa.array(v, pa.string(), mask=missing | (name_only if k == "ma_phuong" else False))
-            for k, v in cols.items()}
-
-
-def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share: float) -> pa.Table:
-    """A contact keyed in twice by the operator: another id, same code and content."""
-    picks = np.sort(rng.choice(table.num_rows, max(1, int(table.num_rows * share)), replace=False))
-    dup = table.take(picks)
-    return dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
-
-
-def _copy(conn: psycopg.Connection, table: str, data: pa.Table) -> None:
-    for start in range(0, data.num_rows, COPY_CHUNK):
-        copy_pg(conn, table, data.slice(start, COPY_CHUNK))
-
-
-def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
-    """Data runs up to the start of today (UTC), or up to ``now`` when given."""
-    if now is not None:
-        return _np_time(now)
-    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
 
 
 def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
@@ -290,12 +251,10 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
 
     Contacts run from January 2023 to the start of today (UTC), or to ``now`` when given."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        anchor = _anchor(conn, now)
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        anchor = pg_anchor(conn, now)
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
         targets = _targets(np.datetime64(EPOCH.replace(tzinfo=None), "us"))
         copy_pg(conn, f"{SCHEMA}.muc_tieu_phuc_vu", targets)
@@ -303,20 +262,17 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
         received = _initial_receipts(rng, n, anchor)
         first = np.datetime64(EPOCH.replace(tzinfo=None), "us")
         progress = (received - first) / (anchor - first)
-        contacts = _contacts(rng, np.arange(1, n + 1), received, _channels(rng, n, progress), anchor, _wards())
-        contacts = pa.concat_tables([contacts, _duplicates(rng, contacts, n + 1, 0.003)])
-        _copy(conn, f"{SCHEMA}.cuoc_goi", contacts)
+        contacts = _contacts(rng, np.arange(1, n + 1), received, _channels(rng, n, progress), anchor,
+                             ward_arrays(committees=True))
+        # a few contacts keyed in twice by the operator: another id, same code and content
+        contacts = pa.concat_tables([contacts, keyed_twice(contacts, some_rows(rng, n, 0.003), n + 1)])
+        copy_pg_chunks(conn, f"{SCHEMA}.cuoc_goi", contacts)
         pg_init_state(conn, SCHEMA, scale, seed)
         conn.execute(f"ANALYZE {SCHEMA}.muc_tieu_phuc_vu; ANALYZE {SCHEMA}.cuoc_goi")
     return {"created": True, "service_targets": targets.num_rows, "contacts": contacts.num_rows, "step": 0}
 
 
 # -- one day of changes --
-
-def _has_column(conn: psycopg.Connection, table: str, column: str) -> bool:
-    return conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                        "AND column_name = %s", (SCHEMA, table, column)).fetchone() is not None
-
 
 def _progress(conn: psycopg.Connection, rng: np.random.Generator, now: np.datetime64, wards: Wards) -> int:
     """Open contacts move on one day: forwarded, resolved, closed (and sometimes rated)."""
@@ -328,9 +284,9 @@ def _progress(conn: psycopg.Connection, rng: np.random.Generator, now: np.dateti
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     current = np.array([int(np.flatnonzero(STATUSES == r[1])[0]) for r in rows])
     category = np.array([int(np.flatnonzero(CATEGORY_NAMES == r[2])[0]) for r in rows])
-    ward_index = {code: i for i, code in enumerate(wards.code)}
+    ward_index = {code: i for i, code in enumerate(wards["ward_code"])}
     ward = np.array([ward_index.get(r[3], 0) for r in rows])
-    received = np.array([_np_time(r[4]) for r in rows])
+    received = np.array([np_utc(r[4]) for r in rows])
     roll = rng.random(len(ids))
     roll[received < now - 30 * 24 * HOUR] *= 10       # the long-stuck backlog barely moves
     new = np.full(len(ids), -1)
@@ -346,8 +302,8 @@ def _progress(conn: psycopg.Connection, rng: np.random.Generator, now: np.dateti
     forwarded = new == IN_PROGRESS
     rated = (new == CLOSED) & (rng.random(len(ids)) < 0.45)
     satisfaction = np.where(rated, rng.choice(np.arange(1, 6), len(ids), p=[0.06, 0.06, 0.13, 0.3, 0.45]), -1)
-    stamp = _utc(now)
-    at_list = [_utc(a) for a in at]
+    stamp = aware_utc(now)
+    at_list = [aware_utc(a) for a in at]
     conn.execute(f"""UPDATE {SCHEMA}.cuoc_goi h SET trang_thai = v.status,
                          thoi_diem_tra_loi = COALESCE(h.thoi_diem_tra_loi, v.forwarded - interval '10 minutes'),
                          ma_co_quan_xu_ly = COALESCE(v.agency, h.ma_co_quan_xu_ly),
@@ -371,7 +327,7 @@ def _repeats(conn: psycopg.Connection, rng: np.random.Generator, contacts: pa.Ta
     """About one new contact in eight repeats an earlier one of the last 30 days: same category and ward."""
     earlier = conn.execute(f"""SELECT id, linh_vuc, ma_phuong, ten_phuong, ma_quan, ten_quan FROM {SCHEMA}.cuoc_goi
                                WHERE thoi_diem_tiep_nhan BETWEEN %s AND %s ORDER BY id""",
-                           (_utc(now - 30 * 24 * HOUR), _utc(now))).fetchall()
+                           (aware_utc(now - 30 * 24 * HOUR), aware_utc(now))).fetchall()
     n = contacts.num_rows
     repeat = rng.random(n) < 0.12
     if not earlier:
@@ -395,34 +351,27 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     late); a tightened target on step 3; the repeat-of column from step 2."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the hotline source database is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the hotline source database")) is None:
+            return {"advanced": False, "step": state[2]}
+        scale, seed, _ = state
         rng = np.random.default_rng([seed, step])
         now_dt = now or conn.execute("SELECT now()").fetchone()[0]
-        t_now = _np_time(now_dt)
-        schema_changed = False
-        if step >= 2 and not _has_column(conn, "cuoc_goi", "ma_cuoc_goi_goc"):
-            conn.execute(f"ALTER TABLE {SCHEMA}.cuoc_goi ADD COLUMN ma_cuoc_goi_goc bigint")
-            schema_changed = True
-        wards = _wards()
+        t_now = np_utc(now_dt)
+        schema_changed = pg_schema_change(conn, SCHEMA, step, "cuoc_goi", "ma_cuoc_goi_goc", "bigint")
+        wards = ward_arrays(committees=True)
         max_id, max_seen = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.cuoc_goi").fetchone()
         max_id = int(max_id)
         progressed = _progress(conn, rng, t_now, wards)
 
         n_new = max(5, round(CONTACTS_PER_DAY_PER_SCALE * scale))
         late = rng.random(n_new) < 0.2
-        stamp = np.where(late, _np_time(max_seen) - HOUR, t_now)
+        stamp = np.where(late, np_utc(max_seen) - HOUR, t_now)
         received = stamp - _seconds(rng.random(n_new) * 20 * 3600 + 60)
         order = np.argsort(received, kind="stable")           # ids grow with the receipt time
         stamp, received = stamp[order], received[order]
         ids = np.arange(max_id + 1, max_id + n_new + 1)
         contacts = _contacts(rng, ids, received, _channels(rng, n_new, np.ones(n_new)), stamp, wards)
-        contacts = contacts.set_column(contacts.schema.get_field_index("ngay_cap_nhat"), "ngay_cap_nhat",
-                                       pa.array(stamp, TS))
+        contacts = set_column(contacts, "ngay_cap_nhat", pa.array(stamp, TS))
         if step >= 2:
             contacts = _repeats(conn, rng, contacts, t_now)
         copy_pg(conn, f"{SCHEMA}.cuoc_goi", contacts)
@@ -433,6 +382,6 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
                 f"""UPDATE {SCHEMA}.muc_tieu_phuc_vu SET muc_tieu_xu_ly_gio = 48, ap_dung_tu = %s,
                     ngay_cap_nhat = %s WHERE linh_vuc = 'Trật tự đô thị'""",
                 ((t_now + VN).astype("datetime64[D]").item(), now_dt)).rowcount
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        pg_set_step(conn, SCHEMA, step)
     return {"advanced": True, "step": step, "contacts_progressed": progressed, "contacts_added": n_new,
             "targets_changed": retargeted, "schema_changed": schema_changed}

@@ -23,7 +23,6 @@ wards given by name only, and rows committed late.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,25 @@ import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards, ward_mapping_2025
 from ingestion.reference.agencies import DEPARTMENTS
-from ingestion.sources.common import copy_pg, nfd_some, pg_init_state, pg_state
+from ingestion.sources.common import (
+    already_built,
+    arrow_table,
+    arrow_table_with_stamps,
+    copy_pg,
+    end_of_day,
+    nfd_some,
+    pending_step,
+    pg_clock,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
+    pg_state,
+    saved_stamps,
+    utc_day,
+    ward_arrays,
+)
+from ingestion.sources.dirt import other_form, some_rows, ward_columns
 
 SCHEMA = "thanhtra"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -108,6 +125,10 @@ DISCIPLINE_TEXT = ["Tổ chức kiểm điểm, xử lý trách nhiệm đối v
                    "Xem xét, xử lý kỷ luật theo thẩm quyền đối với tập thể, cá nhân có sai phạm"]
 RECTIFY_TEXT = ["Chấn chỉnh, khắc phục những thiếu sót trong", "Rà soát, hoàn thiện quy chế nội bộ về",
                 "Tăng cường kiểm tra, giám sát"]
+# nullable numbers the columns hold as Python objects (None = not reported)
+NUMBER_TYPES = {"dien_tich_dat_kien_nghi_thu_hoi": pa.float64(), "dien_tich_dat": pa.float64(),
+                **dict.fromkeys(("so_tien_kien_nghi_thu_hoi", "so_tien", "so_tien_da_thu_hoi", "so_tien_vi_pham"),
+                                pa.int64())}
 
 
 def _ward_table() -> dict[str, np.ndarray]:
@@ -116,8 +137,7 @@ def _ward_table() -> dict[str, np.ndarray]:
     mapping = ward_mapping_2025(("79",)).to_pydict()
     new = {old: (code, name) for old, code, name in
            zip(mapping["old_ward_code"], mapping["ward_code_2025"], mapping["ward_name_2025"])}
-    table = {key: np.array([w[key] for w in wards], dtype=object)
-             for key in ("ward_code", "ward_name", "district_code", "district_name")}
+    table = ward_arrays()
     table["code_2025"] = np.array([new[w["ward_code"]][0] for w in wards], dtype=object)
     table["name_2025"] = np.array([new[w["ward_code"]][1] for w in wards], dtype=object)
     return table
@@ -202,7 +222,7 @@ def _conclusions(rng: np.random.Generator, ids: np.ndarray, concluded: np.ndarra
            else f"cơ bản chấp hành đúng quy định; còn thiếu sót trong {SECTORS[s][4]}.")
         for s, who, y0, y1, f, (a, b), v, lnd, ok in
         zip(sector, name, start, year - 1, findings, picks, violation, land, violated)], dtype=object)
-    ward_cols = _ward_columns(rng, wards, ward)
+    ward_cols = ward_columns(rng, ward, wards)
     sector_text = np.array([s[0] for s in SECTORS], dtype=object)[sector]
     roll = rng.random((n, 4))
     sector_text[roll[:, 0] < 0.03] = None
@@ -225,17 +245,6 @@ def _conclusions(rng: np.random.Generator, ids: np.ndarray, concluded: np.ndarra
         "dien_tich_dat_kien_nghi_thu_hoi": land, **ward_cols,
         "_sector": sector, "_recover": recover, "_violated": violated,
     }
-
-
-def _ward_columns(rng: np.random.Generator, wards: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Ward of the inspected body: ~2% missing, ~3% by name only (ma_phuong NULL, ten_phuong set)."""
-    roll = rng.random(len(idx))
-    missing, name_only = roll < 0.02, roll > 0.97
-    cols = {"ma_phuong": wards["ward_code"][idx], "ten_phuong": wards["ward_name"][idx],
-            "ma_quan": wards["district_code"][idx], "ten_quan": wards["district_name"][idx]}
-    cols = {k: np.where(missing, None, v) for k, v in cols.items()}
-    cols["ma_phuong"] = np.where(name_only, None, cols["ma_phuong"])
-    return cols
 
 
 def _recommendations(rng: np.random.Generator, conclusions: dict[str, np.ndarray], today: np.datetime64,
@@ -311,20 +320,17 @@ def _duplicates(rng: np.random.Generator, cols: dict[str, np.ndarray], first_id:
                 share: float) -> dict[str, np.ndarray]:
     """A conclusion keyed in twice: another id, same number and date, names in the other Unicode form."""
     n = len(cols["id"])
-    picks = np.sort(rng.choice(n, max(1, int(n * share)), replace=False))
+    picks = some_rows(rng, n, share)
     dup = {k: v[picks].copy() for k, v in cols.items()}
     dup["id"] = np.arange(first_id, first_id + len(picks))
     for key in ("doi_tuong_thanh_tra", "tom_tat_ket_luan"):
-        dup[key] = np.array([unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
-                             for s in dup[key]], dtype=object)
+        dup[key] = np.array([other_form(s) for s in dup[key]], dtype=object)
     return dup
 
 
 def _stamps(rng: np.random.Generator, after: np.ndarray, latest: np.datetime64, max_lag_days: int) -> np.ndarray:
     """When a row was saved: within ``max_lag_days`` of its last event, never before 2016 nor after ``latest``."""
-    lag = rng.integers(3_600, max_lag_days * DAY_SECONDS, len(after)).astype("timedelta64[s]")
-    low = FIRST_DAY.astype("datetime64[us]")
-    return np.minimum(np.maximum(after.astype("datetime64[us]") + lag, low), latest)
+    return saved_stamps(rng, after, FIRST_DAY, latest, (3_600, max_lag_days * DAY_SECONDS))
 
 
 def _date_typos(rng: np.random.Generator, concluded: np.ndarray, share: float) -> None:
@@ -342,51 +348,16 @@ def _back_to_before_2016(day: np.datetime64, years: int) -> np.datetime64:
     return np.datetime64(d.replace(year=2016 - years, day=min(d.day, 28)))
 
 
-def _table(cols: dict[str, np.ndarray]) -> pa.Table:
-    arrays = {}
-    for name, values in cols.items():
-        if name.startswith("_"):
-            continue
-        if values.dtype.kind == "M":
-            arr = pa.array(values, mask=np.isnat(values))
-            arrays[name] = arr.cast(pa.timestamp("us", tz="UTC")) if values.dtype != "datetime64[D]" else arr
-        elif name in ("dien_tich_dat_kien_nghi_thu_hoi", "dien_tich_dat"):
-            arrays[name] = pa.array(values, pa.float64(), from_pandas=True)
-        elif name in ("so_tien_kien_nghi_thu_hoi", "so_tien", "so_tien_da_thu_hoi", "so_tien_vi_pham"):
-            arrays[name] = pa.array(values, pa.int64(), from_pandas=True)
-        elif values.dtype == object:
-            arrays[name] = pa.array(values, pa.string())
-        else:
-            arrays[name] = pa.array(values)
-    return pa.table(arrays)
-
-
-def _end_of(day: np.datetime64) -> np.datetime64:
-    return (day + 1).astype("datetime64[us]") - np.timedelta64(1, "s")
-
-
-def _clock(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
-    """``now`` when given (naive = UTC), else the database clock; always aware."""
-    now = now or conn.execute("SELECT now()").fetchone()[0]
-    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
-
-
-def _utc_day(now: dt.datetime) -> np.datetime64:
-    return np.datetime64(now.astimezone(dt.UTC).date())
-
-
 def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
     """(Re)build the register. Idempotent: same scale and seed already there → no-op.
 
     The history ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
     made on different days compare equal with the same ``now``)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        as_of = _utc_day(_clock(conn, now)) - 1  # the snapshot is the end of yesterday
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        as_of = utc_day(pg_clock(conn, now)) - 1  # the snapshot is the end of yesterday
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
         wards = _ward_table()
         n = max(20, int(CONCLUSIONS_PER_SCALE * scale))
@@ -394,12 +365,12 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
         concluded = FIRST_DAY + np.sort(np.floor(span * rng.random(n) ** 0.9).astype(int)).astype("timedelta64[D]")
         kl = _conclusions(rng, np.arange(1, n + 1), concluded, 0, wards)
         recs = _recommendations(rng, kl, as_of, 1)
-        kl["ngay_cap_nhat"] = _stamps(rng, kl["ngay_ket_luan"], _end_of(as_of), 15)
-        recs["ngay_cap_nhat"] = _stamps(rng, recs["_moved"], _end_of(as_of), 3)
+        kl["ngay_cap_nhat"] = _stamps(rng, kl["ngay_ket_luan"], end_of_day(as_of), 15)
+        recs["ngay_cap_nhat"] = _stamps(rng, recs["_moved"], end_of_day(as_of), 3)
         dup = _duplicates(rng, kl, n + 1, 0.01)
         kl = {k: np.concatenate([v, dup[k]]) for k, v in kl.items()}
         _date_typos(rng, kl["ngay_ket_luan"], 0.003)
-        kl_table, rec_table = _table(kl), _table(recs)
+        kl_table, rec_table = arrow_table(kl, NUMBER_TYPES), arrow_table(recs, NUMBER_TYPES)
         copy_pg(conn, f"{SCHEMA}.ket_luan", kl_table)
         copy_pg(conn, f"{SCHEMA}.kien_nghi", rec_table)
         pg_init_state(conn, SCHEMA, scale, seed)
@@ -475,22 +446,15 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     done, deadlines passed, corrections, new conclusions."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the inspection register is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the inspection register")) is None:
+            return {"advanced": False, "step": state[2]}
+        scale, seed, _ = state
         rng = np.random.default_rng([seed, step])
-        now = _clock(conn, now)
-        day = _utc_day(now)
+        now = pg_clock(conn, now)
+        day = utc_day(now)
         n_base = max(20, int(CONCLUSIONS_PER_SCALE * scale))
         decisions = step >= 2  # the schema change: decision numbers, from step 2 on
-        has_column = conn.execute("""SELECT count(*) FROM information_schema.columns WHERE table_schema = %s
-                                     AND table_name = 'kien_nghi' AND column_name = 'so_quyet_dinh_xu_ly'""",
-                                  (SCHEMA,)).fetchone()[0]
-        if decisions and not has_column:
-            conn.execute(f"ALTER TABLE {SCHEMA}.kien_nghi ADD COLUMN so_quyet_dinh_xu_ly text")
+        schema_change = pg_schema_change(conn, SCHEMA, step, "kien_nghi", "so_quyet_dinh_xu_ly", "text")
         paid, finished = _carry_out(conn, rng, day, now, decisions)
         overdue = conn.execute(f"""UPDATE {SCHEMA}.kien_nghi SET trang_thai = %s, ngay_cap_nhat = %s
                                    WHERE trang_thai IN (%s, %s) AND han_thuc_hien = %s""",
@@ -512,16 +476,9 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         recs["ngay_cap_nhat"] = np.where(rec_late, max_rec[1] - dt.timedelta(hours=1), now).astype(object)
         if decisions:
             recs["so_quyet_dinh_xu_ly"] = np.full(len(recs["id"]), None, dtype=object)  # nothing decided yet
-        copy_pg(conn, f"{SCHEMA}.ket_luan", _table_with_stamps(kl))
-        copy_pg(conn, f"{SCHEMA}.kien_nghi", _table_with_stamps(recs))
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        copy_pg(conn, f"{SCHEMA}.ket_luan", arrow_table_with_stamps(kl, NUMBER_TYPES))
+        copy_pg(conn, f"{SCHEMA}.kien_nghi", arrow_table_with_stamps(recs, NUMBER_TYPES))
+        pg_set_step(conn, SCHEMA, step)
     return {"advanced": True, "step": step, "recoveries": paid, "recommendations_done": finished,
             "recommendations_overdue": overdue, "conclusions_corrected": corrected, "conclusions_added": n_new,
-            "recommendations_added": len(recs["id"]), "schema_change": decisions and not has_column}
-
-
-def _table_with_stamps(cols: dict[str, np.ndarray]) -> pa.Table:
-    """Like _table, with ``ngay_cap_nhat`` given as Python datetimes from the database clock."""
-    stamps = cols.pop("ngay_cap_nhat")
-    table = _table(cols)
-    return table.append_column("ngay_cap_nhat", pa.array(list(stamps), pa.timestamp("us", tz="UTC")))
+            "recommendations_added": len(recs["id"]), "schema_change": schema_change}

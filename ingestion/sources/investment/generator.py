@@ -20,7 +20,6 @@ older than what was already extracted.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,24 @@ import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
 from ingestion.reference.agencies import DEPARTMENT_CODES
-from ingestion.sources.common import STREETS, copy_pg, nfd_some, pg_init_state, pg_state
+from ingestion.sources.common import (
+    STREETS,
+    already_built,
+    copy_pg,
+    nfd_some,
+    pending_step,
+    pg_anchor,
+    pg_has_column,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
+    pg_state,
+    pick,
+    short_place_name,
+    to_utc_array,
+)
+from ingestion.sources.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
 
 SCHEMA = "dautu"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -88,45 +104,6 @@ STAGE_ODDS = {PUBLIC: [0.0, 0.3, 0.4, 0.22, 0.08], PPP: [0.4, 0.3, 0.2, 0.05, 0.
 STAGES = [CALL, PREPARATION, UNDER_WAY, COMPLETED, SUSPENDED]
 
 
-def _pick(rng: np.random.Generator, options, n: int, p=None) -> np.ndarray:
-    options = np.asarray(options, dtype=object)
-    if p is not None:
-        p = np.asarray(p, dtype=float) / np.sum(p)
-    return options[rng.choice(len(options), n, p=p)]
-
-
-def _variants(rng: np.random.Generator, values: np.ndarray, variants: dict[str, list[str]],
-              share: float) -> np.ndarray:
-    """Replace a share of canonical values by the shorthands clerks type."""
-    out = values.copy()
-    flip = rng.random(len(values)) < share
-    for canonical, options in variants.items():
-        mask = flip & (values == canonical)
-        if options and mask.any():
-            out[mask] = _pick(rng, options, int(mask.sum()))
-    return out
-
-
-def _stamps(rng: np.random.Generator, n: int, now: dt.datetime, late_at: dt.datetime) -> np.ndarray:
-    """A day's rows are stamped now; a fifth were committed late with an older stamp."""
-    return np.where(rng.random(n) < 0.2, late_at, now).astype(object)
-
-
-def _ts(values) -> pa.Array:
-    """UTC instants from naive datetime64 (numpy) or aware datetimes (stamps of a day's changes)."""
-    if isinstance(values, np.ndarray) and values.dtype.kind == "M":
-        return pa.array(values.astype("datetime64[us]"), pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))
-    return pa.array(list(values), pa.timestamp("us", tz="UTC"))
-
-
-def _short(name: str) -> str:
-    """'Phường Tân Định' → 'Tân Định', 'Huyện Củ Chi' → 'Củ Chi'; numbered wards and districts stay whole."""
-    for prefix in ("Phường ", "Xã ", "Thị trấn ", "Quận ", "Huyện ", "Thành phố "):
-        if name.startswith(prefix) and not name[len(prefix):].isdigit():
-            return name[len(prefix):]
-    return name
-
-
 def _disbursement(rng: np.random.Generator, stages: np.ndarray) -> np.ndarray:
     """Disbursement % by stage; a few above 100 or negative, as reported."""
     n = len(stages)
@@ -148,28 +125,29 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, year: int, stag
     sector_idx = rng.choice(len(sector_names), n, p=weights / weights.sum())
     ward_idx = rng.integers(0, len(wards), n)
     ward_idx2 = rng.integers(0, len(wards), n)
-    street, street2 = _pick(rng, STREETS, n), _pick(rng, STREETS, n)
-    canal = _pick(rng, CANALS, n)
+    street, street2 = pick(rng, STREETS, n), pick(rng, STREETS, n)
+    canal = pick(rng, CANALS, n)
     form, name, agency = (np.empty(n, dtype=object) for _ in range(3))
     total, area = np.zeros(n), np.zeros(n)
     for s, sector in enumerate(sector_names):
         _, lead, forms, median_total, median_area, templates = SECTORS[sector]
         mask = sector_idx == s
         k = int(mask.sum())
-        form[mask] = _pick(rng, list(forms), k, list(forms.values()))
+        form[mask] = pick(rng, list(forms), k, list(forms.values()))
         total[mask] = np.exp(rng.normal(np.log(median_total), 1.0, k))
         area[mask] = np.exp(rng.normal(np.log(median_area), 0.9, k))
         agency[mask] = lead
-        template = _pick(rng, templates, k)
-        name[mask] = [t.format(place=_short(wards[w]["ward_name"]), place2=_short(wards[w2]["ward_name"]),
-                               ward=wards[w]["ward_name"], district=_short(wards[w]["district_name"]),
+        template = pick(rng, templates, k)
+        name[mask] = [t.format(place=short_place_name(wards[w]["ward_name"]),
+                               place2=short_place_name(wards[w2]["ward_name"]), ward=wards[w]["ward_name"],
+                               district=short_place_name(wards[w]["district_name"]),
                                street=s1, street2=s2 if s2 != s1 else "Võ Văn Kiệt", canal=c)
                       for t, w, w2, s1, s2, c in zip(template, ward_idx[mask], ward_idx2[mask], street[mask],
                                                      street2[mask], canal[mask])]
     if stages is None:
         stages = np.empty(n, dtype=object)
         for f, odds in STAGE_ODDS.items():
-            stages[form == f] = _pick(rng, STAGES, int((form == f).sum()), odds)
+            stages[form == f] = pick(rng, STAGES, int((form == f).sum()), odds)
 
     total = np.round(total, -8)
     roll = rng.random(n)
@@ -179,7 +157,7 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, year: int, stag
     area = np.round(np.where(roll < 0.005, area * 10_000, np.where(roll < 0.008, -area, area)), 4)
 
     roll = rng.random(n)
-    other = _pick(rng, PLANNING_AGENCIES, n)
+    other = pick(rng, PLANNING_AGENCIES, n)
     agency = np.where(roll < 0.06, other, agency)
     legacy = (roll > 0.96) & np.isin(agency, list(LEGACY_AGENCIES))
     agency[legacy] = [LEGACY_AGENCIES[a] for a in agency[legacy]]
@@ -204,13 +182,7 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, year: int, stag
     lat, lon = np.where((roll >= 0.01) & (roll < 0.015), 0.0, lat), np.where((roll >= 0.01) & (roll < 0.015), 0.0, lon)
     no_point = (roll >= 0.015) & (roll < 0.03)
 
-    ward_cols = {col: np.array([w[key] for w in wards], dtype=object)[ward_idx] for col, key in
-                 (("ma_phuong", "ward_code"), ("ten_phuong", "ward_name"), ("ma_quan", "district_code"),
-                  ("ten_quan", "district_name"))}
-    roll = rng.random(n)
-    for col in ward_cols.values():
-        col[roll < 0.02] = None
-    ward_cols["ma_phuong"][roll > 0.97] = None
+    ward_cols = ward_columns(rng, ward_idx)
 
     listed = rng.integers(2018, 2026, n) + shift if listed_year is None else np.full(n, listed_year)
     codes = np.array([f"DA-{y}-{i:04d}" for y, i in zip(listed, ids)], dtype=object)
@@ -221,9 +193,9 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, year: int, stag
         "id": pa.array(ids, pa.int64()),
         "ma_du_an": codes,
         "ten_du_an": nfd_some(rng, name, 0.25),
-        "linh_vuc": _variants(rng, sectors, SECTOR_VARIANTS, 0.05),
-        "hinh_thuc_dau_tu": _variants(rng, form, FORM_VARIANTS, 0.05),
-        "giai_doan": _variants(rng, stages, STAGE_VARIANTS, 0.05),
+        "linh_vuc": typed_variants(rng, sectors, SECTOR_VARIANTS, 0.05),
+        "hinh_thuc_dau_tu": typed_variants(rng, form, FORM_VARIANTS, 0.05),
+        "giai_doan": typed_variants(rng, stages, STAGE_VARIANTS, 0.05),
         "tong_muc_dau_tu": pa.array(total.astype(np.int64), pa.int64()),
         "dien_tich_ha": pa.array(area, pa.float64()),
         "co_quan_chu_tri": agency,
@@ -233,7 +205,7 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, year: int, stag
         "kinh_do": pa.array(np.round(lon, 6), pa.float64(), mask=no_point),
         "nam_bat_dau": pa.array(start, pa.int32(), mask=start == 0),
         "nam_ket_thuc": pa.array(end, pa.int32()),
-        "ngay_cap_nhat": _ts(stamps),
+        "ngay_cap_nhat": to_utc_array(stamps),
     }
     if with_disbursement:
         cols["ty_le_giai_ngan"] = pa.array(_disbursement(rng, stages), pa.float64())
@@ -243,22 +215,7 @@ def _projects(rng: np.random.Generator, ids: np.ndarray, stamps, year: int, stag
 
 def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share: float) -> pa.Table:
     """The same project keyed in twice: another id, same code, name in the other Unicode form."""
-    dup = table.take(np.flatnonzero(rng.random(table.num_rows) < share))
-    flipped = [unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
-               for s in dup["ten_du_an"].to_pylist()]
-    dup = dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
-    return dup.set_column(dup.schema.get_field_index("ten_du_an"), "ten_du_an", pa.array(flipped, pa.string()))
-
-
-def _np_time(value: dt.datetime) -> np.datetime64:
-    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
-
-
-def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
-    """The history runs up to the start of today (UTC, the database clock), or up to ``now`` when given."""
-    if now is not None:
-        return _np_time(now)
-    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+    return keyed_twice(table, np.flatnonzero(rng.random(table.num_rows) < share), first_id, "ten_du_an")
 
 
 def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
@@ -267,12 +224,10 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     The list stands as at the start of today (UTC), or at ``now`` when given (builds that must match
     across days pass it)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        end = _anchor(conn, now)
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        end = pg_anchor(conn, now)
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
         n = max(20, int(PROJECTS_PER_SCALE * scale))
         epoch = end - np.timedelta64(SPAN_DAYS, "D")  # go-live: older records were migrated then
@@ -283,11 +238,6 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
         pg_init_state(conn, SCHEMA, scale, seed)
         conn.execute(f"ANALYZE {SCHEMA}.du_an")
     return {"created": True, "projects": projects.num_rows, "step": 0}
-
-
-def _has_disbursement(conn: psycopg.Connection) -> bool:
-    return bool(conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s "
-                             "AND table_name = 'du_an' AND column_name = 'ty_le_giai_ngan'", (SCHEMA,)).fetchone())
 
 
 def _next_stage(rng: np.random.Generator, stage: str | None) -> str | None:
@@ -323,20 +273,14 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     Stamped with the database clock (or ``now`` when given); years are the year of that clock."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the investment projects source is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the investment projects source")) is None:
+            return {"advanced": False, "step": state[2]}
+        scale, seed, _ = state
         rng = np.random.default_rng([seed, step])
         now = now or conn.execute("SELECT now()").fetchone()[0]
         year = now.astimezone(dt.UTC).year
-        added_column = False
-        if step >= 2 and not _has_disbursement(conn):  # the additive schema change of step 2
-            conn.execute(f"ALTER TABLE {SCHEMA}.du_an ADD COLUMN ty_le_giai_ngan numeric(5,2)")
-            added_column = True
-        with_disbursement = _has_disbursement(conn)
+        added_column = pg_schema_change(conn, SCHEMA, step, "du_an", "ty_le_giai_ngan", "numeric(5,2)")
+        with_disbursement = pg_has_column(conn, SCHEMA, "du_an", "ty_le_giai_ngan")
         base = max(20, int(PROJECTS_PER_SCALE * scale))
 
         # ids and the watermark as they were: a deleted id is never reused by today's new rows
@@ -376,11 +320,11 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
 
         # new projects on the list
         n_new = max(1, int(base * 0.002))
-        stages = _pick(rng, [CALL, PREPARATION], n_new, [0.7, 0.3])
-        new = _projects(rng, np.arange(max_id + 1, max_id + n_new + 1), _stamps(rng, n_new, now, late_at), year,
+        stages = pick(rng, [CALL, PREPARATION], n_new, [0.7, 0.3])
+        new = _projects(rng, np.arange(max_id + 1, max_id + n_new + 1), late_stamps(rng, n_new, now, late_at), year,
                         stages, year, with_disbursement)
         new = pa.concat_tables([new, _duplicates(rng, new, max_id + n_new + 1, 0.01)])
         copy_pg(conn, f"{SCHEMA}.du_an", new)
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        pg_set_step(conn, SCHEMA, step)
     return {"advanced": True, "step": step, "projects_added": new.num_rows, "projects_edited": edited,
             "projects_deleted": deleted, "schema_changed": added_column}

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +34,20 @@ import pyarrow.compute as pc
 
 from ingestion.reference.admin_units import legacy_wards
 from ingestion.sources.common import (
+    Wards,
     addresses,
+    already_built,
     citizen_ids,
     load_mysql,
     mysql_connect,
     mysql_state,
     names,
     nfd_some,
+    pending_step,
     timestamps,
+    ward_arrays,
 )
+from ingestion.sources.dirt import keyed_twice, some_rows, ward_columns
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 TABLES = ("giao_dich", "giay_chung_nhan", "thua_dat", "_generator_state")
@@ -117,11 +121,10 @@ CERT_VALID, CERT_REVOKED, CERT_EXCHANGED = "Còn hiệu lực", "Đã thu hồi"
 SERIAL_SECOND = np.array(list("ABCDEGHKLMNOPQRSTUVXY"))
 
 
-def _wards() -> dict[str, np.ndarray]:
+def _wards() -> Wards:
     """Legacy wards as columns, with a land-use profile: 0 urban ward, 1 rural commune, 2 Cần Giờ."""
     wards = legacy_wards()
-    cols = {k: np.array([w[k] for w in wards], dtype=object)
-            for k in ("ward_code", "ward_name", "district_code", "district_name")}
+    cols = ward_arrays()
     cols["latitude"] = np.array([w["latitude"] for w in wards])
     cols["longitude"] = np.array([w["longitude"] for w in wards])
     urban = np.array([n.startswith("Phường") for n in cols["ward_name"]])
@@ -146,12 +149,6 @@ def _cat(*parts) -> np.ndarray:
     return out.astype(object)
 
 
-def _null(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    out = np.asarray(values, dtype=object).copy()
-    out[mask] = None
-    return out
-
-
 def _areas(rng: np.random.Generator, use: np.ndarray) -> np.ndarray:
     """Log-normal areas per land use, redrawn (then clipped) into the use's plausible range."""
     med, sig, lo, hi = AREA_MEDIAN[use], AREA_SIGMA[use], AREA_MIN[use], AREA_MAX[use]
@@ -160,16 +157,6 @@ def _areas(rng: np.random.Generator, use: np.ndarray) -> np.ndarray:
         out = (area < lo) | (area > hi)
         area[out] = med[out] * np.exp(sig[out] * rng.standard_normal(int(out.sum())))
     return np.round(np.clip(area, lo, hi), 1)
-
-
-def _ward_columns(rng: np.random.Generator, wards: dict, ward_idx: np.ndarray) -> dict[str, np.ndarray]:
-    """Ward and district as the source knows them: ~2% missing, ~3% by name only."""
-    roll = rng.random(len(ward_idx))
-    missing, name_only = roll < 0.02, roll > 0.97
-    return {"ma_phuong": _null(wards["ward_code"][ward_idx], missing | name_only),
-            "ten_phuong": _null(wards["ward_name"][ward_idx], missing),
-            "ma_quan": _null(wards["district_code"][ward_idx], missing),
-            "ten_quan": _null(wards["district_name"][ward_idx], missing)}
 
 
 def _parcels(rng: np.random.Generator, ids: np.ndarray, wards: dict, stamps: np.ndarray,
@@ -226,7 +213,7 @@ def _parcels(rng: np.random.Generator, ids: np.ndarray, wards: dict, stamps: np.
         "dien_tich": pa.array(area, pa.float64()),
         "thoi_han_su_dung": pa.array(term, pa.string()),
         "dia_chi": pa.array(nfd_some(rng, address, 0.25), pa.string()),
-        **{k: pa.array(v, pa.string()) for k, v in _ward_columns(rng, wards, ward_idx).items()},
+        **{k: pa.array(v, pa.string()) for k, v in ward_columns(rng, ward_idx, wards).items()},
         "vi_do": pa.array(np.round(lat, 6)),
         "kinh_do": pa.array(np.round(lon, 6)),
         "ngay_cap_nhat": pa.array(stamps, pa.timestamp("us")),
@@ -245,13 +232,7 @@ def _keyed_later(rng: np.random.Generator, table: pa.Table, end: dt.datetime) ->
 def _parcel_duplicates(rng: np.random.Generator, parcels: pa.Table, first_id: int, share: float,
                        end: dt.datetime) -> pa.Table:
     """The same parcel keyed in twice: another id, address in the other Unicode form."""
-    picks = np.sort(rng.choice(parcels.num_rows, max(1, int(parcels.num_rows * share)), replace=False))
-    dup = parcels.take(picks)
-    flipped = [None if s is None else unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
-               for s in dup["dia_chi"].to_pylist()]
-    dup = _keyed_later(rng, dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows),
-                                                              pa.int64())), end)
-    return dup.set_column(dup.schema.get_field_index("dia_chi"), "dia_chi", pa.array(flipped, pa.string()))
+    return _keyed_later(rng, keyed_twice(parcels, some_rows(rng, parcels.num_rows, share), first_id, "dia_chi"), end)
 
 
 def _holders(rng: np.random.Generator, n: int, issued_year: np.ndarray, wards: dict) -> dict[str, np.ndarray]:
@@ -458,10 +439,7 @@ def _initial_transactions(rng: np.random.Generator, n: int, parcels: pa.Table, c
 def _transaction_duplicates(rng: np.random.Generator, tx: pa.Table, first_id: int, share: float,
                             end: dt.datetime) -> pa.Table:
     """A registration keyed twice, later: same dossier number, another id."""
-    picks = np.sort(rng.choice(tx.num_rows, max(1, int(tx.num_rows * share)), replace=False))
-    dup = tx.take(picks)
-    return _keyed_later(rng, dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows),
-                                                                pa.int64())), end)
+    return _keyed_later(rng, keyed_twice(tx, some_rows(rng, tx.num_rows, share), first_id), end)
 
 
 def _run_script(conn, sql: str) -> None:
@@ -493,9 +471,8 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     made on different days compare equal with the same ``now``)."""
     conn = mysql_connect(dsn)
     try:
-        state = mysql_state(conn)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
+        if kept := already_built(mysql_state(conn), scale, seed, force):
+            return kept
         end = dt.datetime.combine(_clock(conn, now).date(), dt.time())
         migrated = end - dt.timedelta(days=MIGRATED_DAYS)
         with conn.cursor() as cur:
@@ -574,12 +551,9 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     conn = mysql_connect(dsn)
     try:
         state = mysql_state(conn)
-        if state is None:
-            raise RuntimeError("the land register is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the land register")) is None:
+            return {"advanced": False, "step": state[2]}
+        _, seed, _ = state
         rng = np.random.default_rng([seed, step])
         now = _clock(conn, now)
         today = np.datetime64(now.date())

@@ -20,7 +20,6 @@ procedures not in the catalogue, double-clicked history events, and rows committ
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +28,29 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.reference.admin_units import legacy_wards, ward_mapping_2025
-from ingestion.reference.agencies import ward_committee_code
-from ingestion.sources.common import EPOCH, citizen_ids, copy_pg, names, nfd_some, pg_init_state, pg_state, phones
+from ingestion.sources.common import (
+    EPOCH,
+    Wards,
+    already_built,
+    aware_utc,
+    citizen_ids,
+    copy_pg,
+    copy_pg_chunks,
+    names,
+    nfd_some,
+    np_utc,
+    pending_step,
+    pg_anchor,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
+    pg_state,
+    phones,
+    set_column,
+    ward_arrays,
+)
+from ingestion.sources.dirt import keyed_twice, some_rows, ward_columns
 
 SCHEMA = "motcua"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -39,7 +58,6 @@ PROCEDURES = 1_800
 DOSSIERS_PER_SCALE = 1_000_000
 DOSSIERS_PER_DAY_PER_SCALE = DOSSIERS_PER_SCALE / 1_400   # the initial load spans ~1,400 days
 OFFICERS = 2_500
-COPY_CHUNK = 200_000
 VN = np.timedelta64(7, "h")          # Asia/Ho_Chi_Minh: UTC+7, no daylight saving
 HOUR = np.timedelta64(3_600_000_000, "us")
 TS = pa.timestamp("us", tz="UTC")
@@ -305,40 +323,11 @@ def _catalogue(seed: int, anchor: np.datetime64) -> Catalogue:
     return Catalogue(table, ids, days, is_ward, department, weight)
 
 
-@dataclass(frozen=True)
-class Wards:
-    code: np.ndarray
-    name: np.ndarray
-    district_code: np.ndarray
-    district_name: np.ndarray
-    committee: np.ndarray    # the 2025 ward People's Committee that now handles the old ward's dossiers
-
-
-def _wards() -> Wards:
-    wards = legacy_wards()
-    new_code = {r["old_ward_code"]: r["ward_code_2025"] for r in ward_mapping_2025(("79",)).to_pylist()}
-
-    def col(key: str) -> np.ndarray:
-        return np.array([w[key] for w in wards], dtype=object)
-
-    committee = np.array([ward_committee_code(new_code[w["ward_code"]]) for w in wards], dtype=object)
-    return Wards(col("ward_code"), col("ward_name"), col("district_code"), col("district_name"), committee)
-
-
 def _officers(seed: int) -> np.ndarray:
     return names(np.random.default_rng([seed, 0, 2]), OFFICERS)
 
 
 # -- dossiers --
-
-def _np_time(value: dt.datetime) -> np.datetime64:
-    return np.datetime64(value.astimezone(dt.UTC).replace(tzinfo=None), "us")
-
-
-def _utc(value: np.datetime64) -> dt.datetime:
-    """An aware datetime for the driver: naive ones would be read in the session's time zone."""
-    return value.item().replace(tzinfo=dt.UTC)
-
 
 def _weekday(days: np.ndarray) -> np.ndarray:
     """Monday = 0 (1970-01-01 was a Thursday)."""
@@ -466,8 +455,8 @@ def _dossier_table(rng: np.random.Generator, ids: np.ndarray, proc: np.ndarray, 
                    channel: np.ndarray, received: np.ndarray, due: np.ndarray, completed: np.ndarray,
                    status: np.ndarray, wards: Wards) -> pa.Table:
     n = len(ids)
-    ward = rng.integers(0, len(wards.code), n)
-    agency = np.where(cat.is_ward[proc], wards.committee[ward], cat.department[proc])
+    ward = rng.integers(0, len(wards["ward_code"]), n)
+    agency = np.where(cat.is_ward[proc], wards["committee"][ward], cat.department[proc])
     procedure_id = cat.ids[proc].copy()
     unknown = rng.random(n) < 0.003
     procedure_id[unknown] = 99_000 + rng.integers(0, 900, unknown.sum())
@@ -505,53 +494,23 @@ def _dossier_table(rng: np.random.Generator, ids: np.ndarray, proc: np.ndarray, 
         "ngay_tra_ket_qua": pa.array(completed, TS),
         "trang_thai": pa.array(STATUSES[status], pa.string()),
         "ma_co_quan": pa.array(agency, pa.string()),
-        **_ward_columns(rng, ward, wards),
+        **{k: pa.array(v, pa.string()) for k, v in ward_columns(rng, ward, wards).items()},
         "ngay_cap_nhat": pa.array(updated, TS),
     })
     return table
 
 
-def _ward_columns(rng: np.random.Generator, ward: np.ndarray, wards: Wards) -> dict[str, pa.Array]:
-    """Pre-2025 ward columns; ~2% missing, ~3% with the name only."""
-    roll = rng.random(len(ward))
-    missing, name_only = roll < 0.02, roll >= 0.97
-    cols = {"ma_phuong": wards.code[ward], "ten_phuong": wards.name[ward],
-            "ma_quan": wards.district_code[ward], "ten_quan": wards.district_name[ward]}
-    return {k: pa.array(v, pa.string(), mask=missing | (name_only if k == "ma_phuong" else False))
-            for k, v in cols.items()}
-
-
 def _duplicates(rng: np.random.Generator, table: pa.Table, first_id: int, share: float,
                 anchor: np.datetime64) -> pa.Table:
-    """The same dossier keyed in twice: another id, same code, the name in the other Unicode form."""
-    picks = np.sort(rng.choice(table.num_rows, max(1, int(table.num_rows * share)), replace=False))
-    dup = table.take(picks)
-    flipped = [None if s is None else unicodedata.normalize(
-        "NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s) for s in dup["ten_nguoi_nop"].to_pylist()]
+    """The same dossier keyed in twice: another id, same code, the name in the other Unicode form, saved
+    up to two days after the first (never after ``anchor``)."""
+    dup = keyed_twice(table, some_rows(rng, table.num_rows, share), first_id, "ten_nguoi_nop")
     later = dup["ngay_cap_nhat"].to_numpy() + (rng.random(dup.num_rows) * 2 * 86_400e6).astype("timedelta64[us]")
-    dup = _set(dup, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
-    dup = _set(dup, "ten_nguoi_nop", pa.array(flipped, pa.string()))
-    return _set(dup, "ngay_cap_nhat", pa.array(np.minimum(later, anchor), TS))
-
-
-def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
-    return table.set_column(table.schema.get_field_index(name), name, values)
+    return set_column(dup, "ngay_cap_nhat", pa.array(np.minimum(later, anchor), TS))
 
 
 def _number_history(history: pa.Table, first_id: int) -> pa.Table:
-    return _set(history, "id", pa.array(np.arange(first_id, first_id + history.num_rows), pa.int64()))
-
-
-def _copy(conn: psycopg.Connection, table: str, data: pa.Table) -> None:
-    for start in range(0, data.num_rows, COPY_CHUNK):
-        copy_pg(conn, table, data.slice(start, COPY_CHUNK))
-
-
-def _anchor(conn: psycopg.Connection, now: dt.datetime | None) -> np.datetime64:
-    """Data runs up to the start of today (UTC), or up to ``now`` when given."""
-    if now is not None:
-        return _np_time(now)
-    return _np_time(conn.execute("SELECT now()").fetchone()[0]).astype("datetime64[D]").astype("datetime64[us]")
+    return set_column(history, "id", pa.array(np.arange(first_id, first_id + history.num_rows), pa.int64()))
 
 
 def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.datetime | None = None) -> dict:
@@ -560,14 +519,12 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     Dossiers run from January 2023 to the start of today (UTC), or to ``now`` when given (tests
     that compare two builds made on different days pass it)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        anchor = _anchor(conn, now)
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        anchor = pg_anchor(conn, now)
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
-        cat, wards, officers = _catalogue(seed, anchor), _wards(), _officers(seed)
+        cat, wards, officers = _catalogue(seed, anchor), ward_arrays(committees=True), _officers(seed)
         copy_pg(conn, f"{SCHEMA}.thu_tuc", cat.table)
         n = max(200, int(DOSSIERS_PER_SCALE * scale))
         received, channel = _initial_receipts(rng, n, anchor)
@@ -579,11 +536,11 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
         late_edit = rng.random(n) < 0.03          # corrections made weeks later
         last_change = np.where(late_edit, last_change + (rng.random(n) * 30 * 86_400e6).astype("timedelta64[us]"),
                                last_change)
-        dossiers = _set(dossiers, "ngay_cap_nhat", pa.array(np.minimum(last_change, anchor), TS))
+        dossiers = set_column(dossiers, "ngay_cap_nhat", pa.array(np.minimum(last_change, anchor), TS))
         dossiers = pa.concat_tables([dossiers, _duplicates(rng, dossiers, n + 1, 0.005, anchor)])
         history = _number_history(history, 1)
-        _copy(conn, f"{SCHEMA}.ho_so", dossiers)
-        _copy(conn, f"{SCHEMA}.ho_so_lich_su", history)
+        copy_pg_chunks(conn, f"{SCHEMA}.ho_so", dossiers)
+        copy_pg_chunks(conn, f"{SCHEMA}.ho_so_lich_su", history)
         pg_init_state(conn, SCHEMA, scale, seed)
         conn.execute(f"ANALYZE {SCHEMA}.thu_tuc; ANALYZE {SCHEMA}.ho_so; ANALYZE {SCHEMA}.ho_so_lich_su")
     return {"created": True, "procedures": cat.table.num_rows, "dossiers": dossiers.num_rows,
@@ -599,11 +556,6 @@ def _last_event(history: pa.Table, n: int) -> np.ndarray:
 
 
 # -- one day of changes --
-
-def _has_column(conn: psycopg.Connection, table: str, column: str) -> bool:
-    return conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-                        "AND column_name = %s", (SCHEMA, table, column)).fetchone() is not None
-
 
 def _ratings(rng: np.random.Generator, status: np.ndarray) -> np.ndarray:
     """Satisfaction 1–5 from about half of the applicants whose result was returned; -1 = none."""
@@ -621,7 +573,7 @@ def _progress(conn: psycopg.Connection, rng: np.random.Generator, now: np.dateti
         return 0, _empty_history()
     ids = np.array([r[0] for r in rows], dtype=np.int64)
     current = np.array([int(np.flatnonzero(STATUSES == r[1])[0]) for r in rows])
-    received = np.array([_np_time(r[2]) for r in rows])
+    received = np.array([np_utc(r[2]) for r in rows])
     channel = np.array([int(np.flatnonzero(CHANNELS == r[3])[0]) for r in rows])
     roll = rng.random(len(ids))
     roll[received < now - 90 * 24 * HOUR] *= 8        # the long-stuck backlog barely moves
@@ -639,7 +591,7 @@ def _progress(conn: psycopg.Connection, rng: np.random.Generator, now: np.dateti
     at[in_past] = np.maximum(at[in_past], received[in_past] + HOUR / 12)
     closed = new >= DONE
     rating = _ratings(rng, new) if rated else np.full(len(ids), -1)
-    completed = [_utc(a) if c else None for a, c in zip(at, closed)]
+    completed = [aware_utc(a) if c else None for a, c in zip(at, closed)]
     set_rating = ", danh_gia_hai_long = COALESCE(v.rating, h.danh_gia_hai_long)" if rated else ""
     conn.execute(f"""UPDATE {SCHEMA}.ho_so h SET trang_thai = v.status,
                          ngay_tra_ket_qua = COALESCE(v.completed, h.ngay_tra_ket_qua), ngay_cap_nhat = %s
@@ -647,11 +599,11 @@ def _progress(conn: psycopg.Connection, rng: np.random.Generator, now: np.dateti
                      FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::smallint[])
                           AS v(id, status, completed, rating)
                      WHERE h.id = v.id""",
-                 (_utc(now), ids.tolist(), list(STATUSES[new]), completed,
+                 (aware_utc(now), ids.tolist(), list(STATUSES[new]), completed,
                   [None if r < 0 else int(r) for r in rating]))
     history = _history_table(rng, ids, channel, np.arange(len(ids)), new, at,
                              rng.integers(0, OFFICERS, len(ids)), officers)
-    return len(ids), _set(history, "ngay_cap_nhat", pa.array(np.full(len(ids), now), TS))
+    return len(ids), set_column(history, "ngay_cap_nhat", pa.array(np.full(len(ids), now), TS))
 
 
 def _empty_history() -> pa.Table:
@@ -682,7 +634,7 @@ def _delete_mistakes(conn: psycopg.Connection, rng: np.random.Generator, n_new: 
     append-only log keeps a trace."""
     candidates = [r[0] for r in conn.execute(
         f"""SELECT id FROM {SCHEMA}.ho_so WHERE ngay_tiep_nhan BETWEEN %s AND %s AND trang_thai = ANY(%s)
-            AND id <= %s ORDER BY id""", (_utc(now - 3 * 24 * HOUR), _utc(now),
+            AND id <= %s ORDER BY id""", (aware_utc(now - 3 * 24 * HOUR), aware_utc(now),
                                           [STATUSES[NEW], STATUSES[PROCESSING]], max_id)).fetchall()]
     if not candidates:  # a quiet few days: any open dossier may turn out to be a mistake
         candidates = [r[0] for r in conn.execute(
@@ -696,8 +648,8 @@ def _delete_mistakes(conn: psycopg.Connection, rng: np.random.Generator, n_new: 
     k = len(ids)
     history = _history_table(rng, ids, np.zeros(k, dtype=int), np.arange(k), np.full(k, CANCELLED),
                              np.full(k, now), rng.integers(0, OFFICERS, k), officers)
-    history = _set(history, "ghi_chu", pa.array([DELETE_NOTE] * k, pa.string()))
-    return k, _set(history, "ngay_cap_nhat", pa.array(np.full(k, now), TS))
+    history = set_column(history, "ghi_chu", pa.array([DELETE_NOTE] * k, pa.string()))
+    return k, set_column(history, "ngay_cap_nhat", pa.array(np.full(k, now), TS))
 
 
 def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
@@ -705,21 +657,15 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     corrections, catalogue edits, hard-deleted mistakes; the satisfaction column from step 2."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the one-stop source database is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the one-stop source database")) is None:
+            return {"advanced": False, "step": state[2]}
+        scale, seed, _ = state
         rng = np.random.default_rng([seed, step])
         now_dt = now or conn.execute("SELECT now()").fetchone()[0]
-        t_now = _np_time(now_dt)
-        schema_changed = False
-        if step >= 2 and not _has_column(conn, "ho_so", "danh_gia_hai_long"):
-            conn.execute(f"ALTER TABLE {SCHEMA}.ho_so ADD COLUMN danh_gia_hai_long smallint")
-            schema_changed = True
+        t_now = np_utc(now_dt)
+        schema_changed = pg_schema_change(conn, SCHEMA, step, "ho_so", "danh_gia_hai_long", "smallint")
         rated = step >= 2
-        cat, wards, officers = _catalogue(seed, t_now), _wards(), _officers(seed)
+        cat, wards, officers = _catalogue(seed, t_now), ward_arrays(committees=True), _officers(seed)
         days = dict(conn.execute(f"SELECT id, so_ngay_giai_quyet FROM {SCHEMA}.thu_tuc").fetchall())
         cat.days[:] = [days.get(int(i), d) for i, d in zip(cat.ids, cat.days)]
         max_id, max_seen = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.ho_so").fetchone()
@@ -732,25 +678,25 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         # new dossiers: one day's intake; a fifth committed late with an older watermark
         n_new = max(5, round(DOSSIERS_PER_DAY_PER_SCALE * scale))
         late = rng.random(n_new) < 0.2
-        stamp = np.where(late, _np_time(max_seen) - HOUR, t_now)
+        stamp = np.where(late, np_utc(max_seen) - HOUR, t_now)
         received = np.sort(stamp - (rng.random(n_new) * 20 * 3600e6 + 600e6).astype("timedelta64[us]"))
         roll = rng.random(n_new)
         channel = np.where(roll < 0.75, ONLINE, np.where(roll < 0.78, POSTAL, DIRECT))
         ids = np.arange(max_id + 1, max_id + n_new + 1, dtype=np.int64)
         dossiers, new_events = _dossiers(rng, ids, received, channel, stamp, cat, wards, officers)
-        dossiers = _set(dossiers, "ngay_cap_nhat", pa.array(stamp, TS))
+        dossiers = set_column(dossiers, "ngay_cap_nhat", pa.array(stamp, TS))
         if rated:
             rating = _ratings(rng, np.array([int(np.flatnonzero(STATUSES == s)[0])
                                              for s in dossiers["trang_thai"].to_pylist()]))
             dossiers = dossiers.append_column("danh_gia_hai_long", pa.array(rating, pa.int16(), mask=rating < 0))
-        new_events = _set(new_events, "ngay_cap_nhat",
+        new_events = set_column(new_events, "ngay_cap_nhat",
                           pa.array(stamp[new_events["ho_so_id"].to_numpy() - ids[0]], TS))
         copy_pg(conn, f"{SCHEMA}.ho_so", dossiers)
 
         deleted, gone = _delete_mistakes(conn, rng, n_new, t_now, officers, max_id)
         history = _number_history(pa.concat_tables([events, new_events, gone]), max_hist + 1)
         copy_pg(conn, f"{SCHEMA}.ho_so_lich_su", history)
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        pg_set_step(conn, SCHEMA, step)
     return {"advanced": True, "step": step, "dossiers_progressed": progressed, "dossiers_corrected": corrected,
             "dossiers_added": n_new, "dossiers_deleted": deleted, "history_added": history.num_rows,
             "procedures_edited": 2, "schema_changed": schema_changed}

@@ -23,7 +23,6 @@ more girls than pupils, negative pupil counts, staff not reported.
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,27 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import STREETS, copy_pg, nfd_some, pg_init_state, pg_state, timestamps
+from ingestion.sources.common import (
+    STREETS,
+    UTC_TS,
+    already_built,
+    copy_pg,
+    nfd_some,
+    np_utc,
+    pending_step,
+    pg_clock,
+    pg_has_column,
+    pg_init_state,
+    pg_recreate_schema,
+    pg_schema_change,
+    pg_set_step,
+    pg_state,
+    set_column,
+    short_place_name,
+    timestamps,
+    utc_day,
+)
+from ingestion.sources.dirt import keyed_twice, late_stamps, some_rows
 
 SCHEMA = "giaoduc"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
@@ -112,21 +131,16 @@ def _group(level: str) -> str:
         else "general"
 
 
-def _short_ward(name: str) -> str:
-    short = name.replace("Phường ", "").replace("Xã ", "").replace("Thị trấn ", "")
-    return name if short.isdigit() else short  # "Phường 11" is only ever said in full
-
-
 def _school_name(rng: np.random.Generator, level: str, ownership: str, ward: dict, district: str,
                  university_seen: dict) -> tuple[str, str]:
     """(name, managing body) as the register has them."""
     if level in NAME_PREFIX:
         prefix = NAME_PREFIX[level][int(rng.random() < 0.2)]
         if level == "Mầm non":
-            base = rng.choice(KINDER) if rng.random() < 0.6 else _short_ward(ward["ward_name"])
+            base = rng.choice(KINDER) if rng.random() < 0.6 else short_place_name(ward["ward_name"])
             base = f"{base} {int(rng.integers(2, 5))}" if rng.random() < 0.1 else base
         else:
-            base = rng.choice(PEOPLE) if rng.random() < 0.75 else _short_ward(ward["ward_name"])
+            base = rng.choice(PEOPLE) if rng.random() < 0.75 else short_place_name(ward["ward_name"])
         if ownership != PUBLIC:
             base = str(rng.choice(BRANDS)) if rng.random() < 0.7 else base
         body = DEPARTMENT if level == "THPT" else f"Phòng Giáo dục và Đào tạo {district}"
@@ -231,16 +245,10 @@ def _duplicates(rng: np.random.Generator, schools: pa.Table, first_id: int, shar
                 end: np.datetime64) -> pa.Table:
     """The same school keyed in twice (another id, the name in the other Unicode form); and a few
     other schools given a code that is already taken."""
-    picks = np.sort(rng.choice(schools.num_rows, max(1, int(schools.num_rows * share)), replace=False))
-    dup = schools.take(picks)
-    names = [unicodedata.normalize("NFD" if unicodedata.is_normalized("NFC", s) else "NFC", s)
-             for s in dup["ten_truong"].to_pylist()]
-    dup = dup.set_column(0, "id", pa.array(np.arange(first_id, first_id + dup.num_rows), pa.int64()))
-    dup = dup.set_column(dup.schema.get_field_index("ten_truong"), "ten_truong", pa.array(names))
+    dup = keyed_twice(schools, some_rows(rng, schools.num_rows, share), first_id, "ten_truong")
     later = np.minimum(dup["ngay_cap_nhat"].to_numpy() + rng.integers(3_600, 90 * 86_400, dup.num_rows).astype(
         "timedelta64[s]"), end)
-    dup = dup.set_column(dup.schema.get_field_index("ngay_cap_nhat"), "ngay_cap_nhat",  # keyed in again later
-                         pa.array(later, pa.timestamp("us", tz="UTC")))
+    dup = set_column(dup, "ngay_cap_nhat", pa.array(later, UTC_TS))  # keyed in again later
     codes = schools["ma_truong"].to_numpy(zero_copy_only=False).copy()
     clash = rng.choice(schools.num_rows, max(1, schools.num_rows // 200), replace=False)
     codes[clash] = codes[rng.choice(schools.num_rows, len(clash))]
@@ -307,16 +315,6 @@ def _statistics(rng: np.random.Generator, school_ids: np.ndarray, facts: dict, e
     return pa.table(cols), year
 
 
-def _clock(conn: psycopg.Connection, now: dt.datetime | None) -> dt.datetime:
-    """``now`` when given (naive = UTC), else the database clock; always aware."""
-    now = now or conn.execute("SELECT now()").fetchone()[0]
-    return now if now.tzinfo else now.replace(tzinfo=dt.UTC)
-
-
-def _utc_day(now: dt.datetime) -> np.datetime64:
-    return np.datetime64(now.astimezone(dt.UTC).date())
-
-
 def _school_year(day: np.datetime64) -> int:
     """First calendar year of the school year ``day`` falls in."""
     date = day.item()
@@ -329,14 +327,12 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
     The register ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
     made on different days compare equal with the same ``now``)."""
     with psycopg.connect(dsn) as conn:
-        state = pg_state(conn, SCHEMA)
-        if state and state[0] == scale and state[1] == seed and not force:
-            return {"created": False, "step": state[2]}
-        today = _utc_day(_clock(conn, now))
+        if kept := already_built(pg_state(conn, SCHEMA), scale, seed, force):
+            return kept
+        today = utc_day(pg_clock(conn, now))
         end = today.astype("datetime64[us]")
         last_year = _school_year(today - 1)  # the school year of the register's last full day
-        conn.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")
-        conn.execute(SCHEMA_SQL.read_text())
+        pg_recreate_schema(conn, SCHEMA, SCHEMA_SQL)
         rng = np.random.default_rng(seed)
         wards = legacy_wards()
         n = max(60, int(SCHOOLS_PER_SCALE * scale))
@@ -350,11 +346,6 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
         pg_init_state(conn, SCHEMA, scale, seed)
         conn.execute(f"ANALYZE {SCHEMA}.truong; ANALYZE {SCHEMA}.so_lieu_nam_hoc")
     return {"created": True, "truong": schools.num_rows, "so_lieu_nam_hoc": stats.num_rows, "step": 0}
-
-
-def _late_or_now(rng: np.random.Generator, n: int, now: dt.datetime, latest: dt.datetime) -> np.ndarray:
-    """Commit times of new rows: now, or for ~20% an hour before what was already there."""
-    return np.array([latest - dt.timedelta(hours=1) if late else now for late in rng.random(n) < 0.2], dtype=object)
 
 
 def _open_school_year(conn: psycopg.Connection, year: int, now: dt.datetime, with_disabilities: bool) -> int:
@@ -378,20 +369,13 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
     reports once it has begun, new schools, status and managing-body changes, corrected figures."""
     with psycopg.connect(dsn) as conn:
         state = pg_state(conn, SCHEMA)
-        if state is None:
-            raise RuntimeError("the school register is empty: run create() first")
-        scale, seed, current = state
-        step = current + 1 if step is None else step
-        if step <= current:
-            return {"advanced": False, "step": current}
+        if (step := pending_step(state, step, "the school register")) is None:
+            return {"advanced": False, "step": state[2]}
+        _, seed, _ = state
         rng = np.random.default_rng([seed, step])
-        now = _clock(conn, now)
-        has_column = conn.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s AND table_name = "
-            "'so_lieu_nam_hoc' AND column_name = 'so_hoc_sinh_khuyet_tat'", (SCHEMA,)).fetchone()[0]
-        schema_changed = step >= 2 and not has_column
-        if schema_changed:
-            conn.execute(f"ALTER TABLE {SCHEMA}.so_lieu_nam_hoc ADD COLUMN so_hoc_sinh_khuyet_tat integer")
+        now = pg_clock(conn, now)
+        schema_changed = pg_schema_change(conn, SCHEMA, step, "so_lieu_nam_hoc", "so_hoc_sinh_khuyet_tat", "integer")
+        has_column = pg_has_column(conn, SCHEMA, "so_lieu_nam_hoc", "so_hoc_sinh_khuyet_tat")  # now, or from before
         with_disabilities = step >= 2
         max_id, latest_school = conn.execute(f"SELECT max(id), max(ngay_cap_nhat) FROM {SCHEMA}.truong").fetchone()
         year, latest_stats = conn.execute(
@@ -400,8 +384,8 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
                   "schema_change": "so_lieu_nam_hoc.so_hoc_sinh_khuyet_tat" if schema_changed else None}
 
         # school years begun since the last report (each September), then the current year's round
-        start = max(int(year[:4]), _school_year(_utc_day(now)))
-        result["school_years_opened"] = {f"{y}-{y + 1}": _open_school_year(conn, y, now, has_column or schema_changed)
+        start = max(int(year[:4]), _school_year(utc_day(now)))
+        result["school_years_opened"] = {f"{y}-{y + 1}": _open_school_year(conn, y, now, has_column)
                                          for y in range(int(year[:4]) + 1, start + 1)}
         year = f"{start}-{start + 1}"
 
@@ -419,13 +403,13 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         n_new = max(1, max_id // 300)
         levels = rng.choice([0, 0, 0, 1, 4], n_new)
         ids = np.arange(max_id + 1, max_id + n_new + 1)
-        schools, facts = _schools(rng, ids, legacy_wards(), _late_or_now(rng, n_new, now, latest_school), start,
+        late = dt.timedelta(hours=1)  # a fifth committed an hour before what was already there
+        schools, facts = _schools(rng, ids, legacy_wards(), late_stamps(rng, n_new, now, latest_school - late), start,
                                   levels=levels, founded=np.full(n_new, start))
         copy_pg(conn, f"{SCHEMA}.truong", schools)
-        stats, _ = _statistics(rng, ids, facts, np.datetime64(now.astimezone(dt.UTC).replace(tzinfo=None), "us"),
-                               years=np.full(n_new, start), with_disabilities=with_disabilities)
-        stats = stats.set_column(stats.schema.get_field_index("ngay_cap_nhat"), "ngay_cap_nhat",
-                                 pa.array(_late_or_now(rng, n_new, now, latest_stats), pa.timestamp("us", tz="UTC")))
+        stats, _ = _statistics(rng, ids, facts, np_utc(now), years=np.full(n_new, start),
+                               with_disabilities=with_disabilities)
+        stats = set_column(stats, "ngay_cap_nhat", pa.array(late_stamps(rng, n_new, now, latest_stats - late), UTC_TS))
         copy_pg(conn, f"{SCHEMA}.so_lieu_nam_hoc", stats)
         result["schools_added"] = n_new
 
@@ -439,5 +423,5 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
               so_giao_vien = CASE WHEN so_giao_vien = 0 THEN greatest(1, so_lop * 2) ELSE so_giao_vien END
               {disabilities}, ngay_cap_nhat = %s
             WHERE truong_id = ANY(%s) AND nam_hoc = %s""", (now, fix, year)).rowcount
-        conn.execute(f"UPDATE {SCHEMA}._generator_state SET step = %s", (step,))
+        pg_set_step(conn, SCHEMA, step)
     return result
