@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CITYLAKE_RUN_DIR", str(REPO / ".run" / "bench"))
-os.environ.setdefault("CITYLAKE_PORT_BASE", "56300")
+os.environ.setdefault("CITYLAKE_PORT_BASE", "26300")
 sys.path.insert(0, str(REPO))
 
 from citylake.settings import Settings  # noqa: E402

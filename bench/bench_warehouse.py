@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CITYLAKE_RUN_DIR", str(REPO / ".run" / "bench-warehouse"))
-os.environ.setdefault("CITYLAKE_PORT_BASE", "56400")
+os.environ.setdefault("CITYLAKE_PORT_BASE", "26400")
 sys.path.insert(0, str(REPO))
 
 import psutil  # noqa: E402

@@ -24,13 +24,14 @@ class Settings:
     """Paths, ports and URLs of one citylake deployment."""
 
     run_dir: Path = field(default_factory=lambda: Path(_env("CITYLAKE_RUN_DIR", str(REPO_ROOT / ".run"))).resolve())
-    port_base: int = field(default_factory=lambda: int(_env("CITYLAKE_PORT_BASE", "54300")))
+    port_base: int = field(default_factory=lambda: int(_env("CITYLAKE_PORT_BASE", "24300")))
     spark_master: str = field(default_factory=lambda: _env("CITYLAKE_SPARK_MASTER", "local[*]"))
     lakehouse_override: str = field(default_factory=lambda: _env("CITYLAKE_LAKEHOUSE", ""))
     source_scale: float = field(default_factory=lambda: float(_env("CITYLAKE_SCALE", "0.1")))
     seed: int = field(default_factory=lambda: int(_env("CITYLAKE_SEED", "20250701")))
 
-    # -- ports: one private block per deployment so a demo and a test run never collide --
+    # -- ports: one private block per deployment so a demo and a test run never collide. Below
+    #    32768, outside Linux's ephemeral range: a client's outgoing connection can never hold them --
     @property
     def pg_port(self) -> int:
         return self.port_base

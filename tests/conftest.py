@@ -16,7 +16,7 @@ logging.getLogger("py4j").setLevel(logging.WARNING)
 
 # Everything the tests start lives apart from a running demo (its own folder and ports).
 os.environ["CITYLAKE_RUN_DIR"] = str(TEST_RUN_DIR)
-os.environ["CITYLAKE_PORT_BASE"] = os.environ.get("CITYLAKE_TEST_PORT_BASE", "55300")
+os.environ["CITYLAKE_PORT_BASE"] = os.environ.get("CITYLAKE_TEST_PORT_BASE", "25300")
 os.environ.setdefault("CITYLAKE_SHUFFLE_PARTITIONS", "4")
 os.environ.pop("CITYLAKE_LAKEHOUSE", None)
 os.environ["CITYLAKE_TASK_RETRIES"] = "0"  # a failing task fails the test run at once

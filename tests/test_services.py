@@ -14,7 +14,7 @@ from citylake.settings import Settings
                                                 (ckan, "ckan_port")])
 def test_a_foreign_listener_is_a_clear_error(service, port_attr, tmp_path, monkeypatch):
     monkeypatch.setenv("CITYLAKE_RUN_DIR", str(tmp_path / "run"))
-    monkeypatch.setenv("CITYLAKE_PORT_BASE", "58900")  # a block no deployment of ours uses
+    monkeypatch.setenv("CITYLAKE_PORT_BASE", "28900")  # a block no deployment of ours uses
     settings = Settings()
     if service is ckan:  # CKAN's own PostgreSQL and Redis are not what this case is about
         monkeypatch.setattr(postgres, "start", lambda s: None)
