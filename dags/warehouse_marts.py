@@ -4,7 +4,7 @@
 Data-aware: runs whenever any silver table changes (any department's `ingest_<name>` DAG, or the
 Health DAG). Rebuilds the reference tables (2025 wards and the old→new mapping, agencies, the
 working-day calendar with Tết, VSIC 2018), runs `dbt build` for the conformed dimensions and the
-leadership marts (models and their tests), then audits every leadership mart with Great
+leadership marts (models and their tests), then audits every dimension and leadership mart with Great
 Expectations before the report may read them (write-audit-publish).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetAny, chain, dag, task
 
-from citylake.assets import LEADERSHIP_MARTS, all_silver_assets, mart_assets
+from citylake.assets import CORE_DIMENSIONS, LEADERSHIP_MARTS, all_silver_assets, mart_assets
 
 
 @dag(
@@ -43,12 +43,12 @@ def warehouse_marts():
         return run_dbt(["build", "--select", "+marts.core +marts.leadership"]).passed
 
     @task(outlets=mart_assets())
-    def audit_leadership_marts() -> list[str]:
+    def audit_warehouse_marts() -> list[str]:
         from expectations.gates import audit_marts
 
-        return audit_marts(list(LEADERSHIP_MARTS))
+        return audit_marts([*CORE_DIMENSIONS, *LEADERSHIP_MARTS])
 
-    chain(write_reference_tables(), build_leadership_marts(), audit_leadership_marts())
+    chain(write_reference_tables(), build_leadership_marts(), audit_warehouse_marts())
 
 
 warehouse_marts()

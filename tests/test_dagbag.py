@@ -31,3 +31,26 @@ def test_health_flow_order_puts_the_audit_before_publication():
         assert dag.get_task(downstream).upstream_task_ids == {upstream}
     assert {a.uri for a in dag.get_task("publish_health_open_data").outlets} == {
         "ckan://portal/dataset/co-so-kham-chua-benh", "ckan://portal/dataset/chung-chi-hanh-nghe-y"}
+
+
+def test_every_configured_source_has_its_own_dag_and_marts_wait_for_silver():
+    from citylake.assets import all_silver_assets, warehouse_sources
+
+    bag = _dagbag()
+    sources = warehouse_sources()
+    assert len(sources) >= 9
+    for source in sources:
+        dag = bag.dags[f"ingest_{source.name}"]
+        order = [f"extract_{source.name}", f"build_{source.name}_silver", f"audit_{source.name}_silver"]
+        for upstream, downstream in zip(order, order[1:]):
+            assert dag.get_task(downstream).upstream_task_ids == {upstream}
+        silver = {a.uri for a in dag.get_task(f"build_{source.name}_silver").outlets}
+        assert silver and silver <= {a.uri for a in all_silver_assets()}
+        assert "window_start" in dag.params and "window_end" in dag.params  # backfill of a date range
+    # data-aware scheduling: the marts run when any silver table changes, the report when a mart does
+    marts = bag.dags["warehouse_marts"]
+    assert {a.uri for a in marts.timetable.asset_condition.objects} == {a.uri for a in all_silver_assets()}
+    report = bag.dags["leadership_report"]
+    assert {a.uri for a in report.timetable.asset_condition.objects} == {
+        a.uri for a in marts.get_task("audit_warehouse_marts").outlets}
+    assert bag.dags["source_freshness"].get_task("check_source_freshness").retries == 0
