@@ -89,6 +89,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["CITYLAKE_SCALE"] = str(args.scale)
     settings = Settings()
+    # a cold lakehouse and warehouse: every stage does the full work at this scale (a lakehouse left
+    # by another run would make extraction incremental and silver small). The source databases are
+    # kept: regenerating them is skipped when scale and seed match.
+    import shutil
+
+    shutil.rmtree(settings.lakehouse, ignore_errors=True)
+    shutil.rmtree(settings.warehouse_duckdb.parent, ignore_errors=True)
 
     from citylake.assets import LEADERSHIP_MARTS, warehouse_sources
     from citylake.dbt import run_dbt
