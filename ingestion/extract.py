@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from citylake import delta
@@ -92,7 +94,7 @@ def _utc(rows: pa.Table | pa.RecordBatch):
     return rows if schema.equals(rows.schema) else rows.cast(schema)
 
 
-def _bronze_watermark(snapshot: DeltaTable | None, column: str) -> dt.datetime | None:
+def bronze_watermark(snapshot: DeltaTable | None, column: str) -> dt.datetime | None:
     if snapshot is None:
         return None
     actions = pa.table(snapshot.get_add_actions(flatten=True))
@@ -157,13 +159,9 @@ def _same_type(a: pa.DataType, b: pa.DataType) -> bool:
 def _quarantine_batch(settings: Settings, source: SourceConfig, cfg: TableConfig, batch_id: str,
                       rows: pa.Table, reason: str) -> str:
     """Park a batch bronze cannot take, with its reason, and say where it is."""
-    import pyarrow.parquet as pq
-
     folder = f"{settings.lakehouse.rstrip('/')}/quarantine/{source.source}/{cfg.name}"
     path = f"{folder}/{batch_id}.parquet"
     if "://" not in folder:
-        import os
-
         os.makedirs(folder, exist_ok=True)
     pq.write_table(rows, path)
     log_row = pa.table({"table": [cfg.name], "batch_id": [batch_id], "reason": [reason], "rows": [rows.num_rows],
@@ -254,7 +252,7 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
     # One snapshot decides the window, what is already there and the batch number, and the
     # commit is made against it: a run that raced ahead makes this commit fail, never duplicate.
     snapshot = delta.table(uri) if delta.exists(uri) else None
-    watermark = _bronze_watermark(snapshot, cfg.watermark)
+    watermark = bronze_watermark(snapshot, cfg.watermark)
     low = watermark - dt.timedelta(minutes=cfg.lookback_minutes) if watermark else None
     if window is not None and watermark is not None:
         low, high = window[0], min(window[1], high)

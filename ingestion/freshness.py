@@ -15,7 +15,7 @@ from citylake import delta
 from citylake.catalog import bronze_uri
 from citylake.settings import Settings, get_settings
 from ingestion.config import all_sources
-from ingestion.extract import _bronze_watermark, extract_log_uri
+from ingestion.extract import bronze_watermark, extract_log_uri
 
 SCHEMA = pa.schema([
     ("source", pa.string()), ("owner", pa.string()), ("update_frequency", pa.string()),
@@ -51,19 +51,20 @@ def check(settings: Settings | None = None, now: dt.datetime | None = None) -> p
         for cfg in src.tables.values():
             uri = bronze_uri(settings, src.source, cfg.name)
             if delta.exists(uri):
-                mark = _bronze_watermark(delta.table(uri), cfg.watermark)
+                mark = bronze_watermark(delta.table(uri), cfg.watermark)
                 newest = mark if newest is None or (mark and mark > newest) else newest
         last_run = extracted.get(src.name)
-        ages = [(now - t).total_seconds() / 3600 for t in (last_run, newest) if t is not None]
-        hours = max(ages) if len(ages) == 2 else None
+        run_age = (now - last_run).total_seconds() / 3600 if last_run else None
+        data_age = (now - newest).total_seconds() / 3600 if newest else None
+        hours = max(run_age, data_age) if run_age is not None and data_age is not None else None
         if last_run is None:
             reason = "never extracted"
         elif newest is None:
             reason = "no rows in bronze"
-        elif (now - last_run).total_seconds() / 3600 > src.freshness_hours:
-            reason = f"last extraction {(now - last_run).total_seconds() / 3600:.0f} h ago"
-        elif (now - newest).total_seconds() / 3600 > src.freshness_hours:
-            reason = f"newest row {(now - newest).total_seconds() / 3600:.0f} h old"
+        elif run_age > src.freshness_hours:
+            reason = f"last extraction {run_age:.0f} h ago"
+        elif data_age > src.freshness_hours:
+            reason = f"newest row {data_age:.0f} h old"
         else:
             reason = None
         rows.append({"source": src.name, "owner": src.owner, "update_frequency": src.update_frequency,

@@ -23,7 +23,7 @@ from citylake.catalog import bronze_uri, restricted_uri, silver_uri
 from citylake.geo import HCMC_BOUNDS
 from citylake.settings import Settings, get_settings
 from citylake.spark import spark_session
-from ingestion.reference.admin_units import ward_mapping_2025
+from spark_jobs.common import ensure_ward_mapping, first_reason, latest_versions
 from spark_jobs.text import nfc, phone_e164
 
 log = logging.getLogger(__name__)
@@ -40,16 +40,6 @@ def _map(column, mapping: dict[str, str]):
     return F.create_map(*[F.lit(x) for kv in mapping.items() for x in kv])[column]
 
 
-def _latest(df: DataFrame, key: str = "id") -> DataFrame:
-    order = Window.partitionBy(key).orderBy(F.col("ngay_cap_nhat").desc(), F.col("_batch_seq").desc())
-    return df.withColumn("_rn", F.row_number().over(order)).filter("_rn = 1").drop("_rn")
-
-
-def _first_reason(*checks) -> F.Column:
-    """The first failing check's message, or null when the row is valid."""
-    return F.coalesce(*[F.when(cond, msg) for cond, msg in checks])
-
-
 def _quarantine(df: DataFrame, source_table: str, key: str) -> DataFrame:
     safe = [c for c in df.columns if c not in PERSONAL and not c.startswith("_") and c != "reason"]
     return df.select(F.lit(source_table).alias("source_table"), F.col(key).cast("string").alias("source_key"),
@@ -57,16 +47,9 @@ def _quarantine(df: DataFrame, source_table: str, key: str) -> DataFrame:
                      F.current_timestamp().alias("quarantined_at"))
 
 
-def ensure_ward_mapping(spark, settings: Settings) -> DataFrame:
-    """The reference table is rebuilt from the package on every run (cheap, and follows upgrades)."""
-    uri = silver_uri(settings, "reference", "ward_mapping_2025")
-    delta.write_arrow(ward_mapping_2025(), uri, mode="overwrite", schema_mode="overwrite")
-    return delta.read_spark(spark, uri)
-
-
 def facilities(bronze: DataFrame, wards: DataFrame) -> tuple[DataFrame, DataFrame, DataFrame]:
     """Valid facilities, quarantined ones, and every known source id → its canonical facility_id."""
-    latest = _latest(bronze)
+    latest = latest_versions(bronze, ("id",), "ngay_cap_nhat")
     clean = latest.select(
         "*", nfc("ten_co_so").alias("name"), nfc("ten_phuong").alias("_ward_name"),
         nfc("ten_quan").alias("_district_name"))
@@ -100,7 +83,7 @@ def facilities(bronze: DataFrame, wards: DataFrame) -> tuple[DataFrame, DataFram
         F.col("hinh_thuc_so_huu").alias("_ownership_raw"), F.col("trang_thai").alias("_status_raw"),
     )
     lat, lon = F.col("latitude"), F.col("longitude")
-    checked = shaped.withColumn("reason", _first_reason(
+    checked = shaped.withColumn("reason", first_reason(
         (F.col("name").isNull(), F.lit("missing facility name")),
         (F.col("facility_code").isNull(), F.lit("missing facility code")),
         (F.col("_first_id") != F.col("facility_id"),
@@ -129,7 +112,7 @@ def certificates(bronze: DataFrame, canonical: DataFrame, salt: str) -> tuple[Da
 
     A certificate registered at a duplicate facility entry points at the canonical facility.
     """
-    latest = _latest(bronze)
+    latest = latest_versions(bronze, ("id",), "ngay_cap_nhat")
     known = canonical.select(F.col("source_facility_id").alias("_known"),
                              F.col("canonical_facility_id").alias("_canonical"))
     first_id = Window.partitionBy("so_chung_chi").orderBy("id")
@@ -146,7 +129,7 @@ def certificates(bronze: DataFrame, canonical: DataFrame, salt: str) -> tuple[Da
         F.col("ngay_cap_nhat").alias("updated_at"), "_batch_id",
         F.first("id").over(first_id).alias("_first_id"), "_known", "trang_thai",
         "so_cccd", "ngay_sinh", phone_e164("dien_thoai").alias("_phone")))
-    checked = shaped.withColumn("reason", _first_reason(
+    checked = shaped.withColumn("reason", first_reason(
         (F.col("certificate_no").isNull(), F.lit("missing certificate number")),
         (~F.col("certificate_no").rlike(CERTIFICATE_NO),
          F.concat(F.lit("malformed certificate number: "), F.col("certificate_no"))),

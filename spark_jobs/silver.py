@@ -26,18 +26,10 @@ from citylake.catalog import bronze_uri, silver_uri
 from citylake.settings import Settings, get_settings
 from citylake.spark import spark_session
 from ingestion.config import SilverSpec, SourceConfig, TableConfig, load_source
+from spark_jobs.common import ensure_ward_mapping, first_reason, latest_versions
 from spark_jobs.text import nfc
 
 log = logging.getLogger(__name__)
-
-
-def latest_versions(bronze: DataFrame, cfg: TableConfig) -> DataFrame:
-    """One row per key: its newest version, unless that version says the key was deleted."""
-    order = Window.partitionBy(*cfg.key).orderBy(F.col(cfg.watermark).desc(), F.col("_batch_seq").desc())
-    latest = bronze.withColumn("_rn", F.row_number().over(order)).filter("_rn = 1").drop("_rn")
-    if "_deleted" in bronze.columns:
-        latest = latest.filter(~F.coalesce(F.col("_deleted"), F.lit(False)))
-    return latest
 
 
 def _normalised(df: DataFrame) -> DataFrame:
@@ -76,10 +68,6 @@ def _with_wards(df: DataFrame, ward: dict, wards: DataFrame) -> DataFrame:
             .drop("_wc", "_w1", "_n1", "_wn", "_w2", "_n2", "_dn"))
 
 
-def _first_reason(*checks) -> F.Column:
-    return F.coalesce(*[F.when(cond, msg) for cond, msg in checks])
-
-
 def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: DataFrame | None,
           salt: str) -> tuple[DataFrame, DataFrame]:
     """(valid silver rows, quarantine rows) for one table."""
@@ -87,7 +75,7 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
     for column, spark_type in spec.optional.items():  # added at the source later: null until then
         if column not in bronze.columns:
             bronze = bronze.withColumn(column, F.lit(None).cast(spark_type))
-    df = _normalised(latest_versions(bronze, cfg))
+    df = _normalised(latest_versions(bronze, cfg.key, cfg.watermark))
     if spec.ward:
         df = _with_wards(df, spec.ward, wards)
     for target, expr in spec.pseudonymise.items():  # a column, or an expression (e.g. only for some rows)
@@ -117,7 +105,7 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
         shaped = shaped.withColumn(f"_first_{business_key}", F.first("_source_key").over(first))
         checks.append((F.col(business_key).isNotNull() & (F.col(f"_first_{business_key}") != F.col("_source_key")),
                        F.concat(F.lit(f"duplicate {business_key} of "), F.col(f"_first_{business_key}"))))
-    checked = shaped.withColumn("_reason", _first_reason(*checks)) if checks else \
+    checked = shaped.withColumn("_reason", first_reason(*checks)) if checks else \
         shaped.withColumn("_reason", F.lit(None).cast("string"))
     silver_cols = [c for c in shaped.columns if not c.startswith("_") or c == "_batch_id"]
     good = (checked.filter("_reason IS NULL").select(*silver_cols)
@@ -132,8 +120,6 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
 
 def run(name: str, settings: Settings | None = None, spark=None) -> dict[str, int]:
     """Rebuild every silver table of source ``name``; returns row counts (and the quarantine's)."""
-    from spark_jobs.health_silver import ensure_ward_mapping
-
     settings = settings or get_settings()
     source = load_source(name)
     tables = [cfg for cfg in source.tables.values() if cfg.silver is not None]

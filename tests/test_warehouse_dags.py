@@ -8,10 +8,10 @@ import importlib
 from functools import lru_cache
 
 import duckdb
-import psycopg
 import pyarrow.compute as pc
 import pytest
 from browser import RENDERED, offline_page
+from restored_rows import restore_rows
 
 from citylake import delta
 from citylake.assets import LEADERSHIP_MARTS
@@ -64,17 +64,9 @@ def test_backfill_a_date_range_through_the_dag(deployment):
     settings = deployment
     source = load_source("investment")
     cfg = next(iter(source.tables.values()))
-    with psycopg.connect(source.dsn(settings), autocommit=True) as conn:
-        cols = [r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema || '.' || table_name = %s",
-            (cfg.query_table,)).fetchall()]
-        other = ", ".join(c for c in cols if c not in ("id", cfg.watermark))
-        base = conn.execute(f"SELECT max(id) FROM {cfg.query_table}").fetchone()[0]
-        for days in (2, 5, 9):  # restored rows, stamped days ago: beyond any lookback
-            conn.execute(f"INSERT INTO {cfg.query_table} (id, {other}, {cfg.watermark}) SELECT %s, {other}, "
-                         f"now() - make_interval(days => %s) FROM {cfg.query_table} ORDER BY id LIMIT 1",
-                         (base + 1000 + days, days))
-    new_ids = {base + 1000 + d for d in (2, 5, 9)}
+    # restored rows, stamped 2, 5 and 9 days ago: beyond any lookback
+    restored = dict(zip((2, 5, 9), restore_rows(source.dsn(settings), cfg.query_table, cfg.watermark, [2, 5, 9])))
+    new_ids = set(restored.values())
     state, _ = run_dag("ingest_investment")
     assert state == "success"
     held = set(delta.read_arrow(bronze_uri(settings, source.source, cfg.name), columns=["id"])["id"].to_pylist())
@@ -85,8 +77,8 @@ def test_backfill_a_date_range_through_the_dag(deployment):
         state, tasks = run_dag("ingest_investment", window)
         assert state == "success", tasks
     ids = delta.read_arrow(bronze_uri(settings, source.source, cfg.name), columns=["id"])["id"].to_pylist()
-    assert {i for i in new_ids if ids.count(i) == 1} == {base + 1002, base + 1005}  # 9 days ago: outside
-    assert base + 1009 not in ids
+    assert {i for i in new_ids if ids.count(i) == 1} == {restored[2], restored[5]}  # 9 days ago: outside
+    assert restored[9] not in ids
 
 
 def test_marts_dag_builds_and_audits_every_leadership_mart(deployment):

@@ -10,6 +10,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from restored_rows import restore_rows
 
 from citylake import delta
 from citylake.catalog import bronze_uri, silver_uri
@@ -126,16 +127,8 @@ def test_backfill_window_adds_what_the_lookback_missed_and_only_once(warehouse):
     settings, _ = warehouse
     source = load_source("inspection")
     cfg = next(iter(source.tables.values()))
-    table = cfg.query_table
-    with psycopg.connect(source.dsn(settings), autocommit=True) as conn:
-        cols = [r[0] for r in conn.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema || '.' || table_name = %s "
-            "ORDER BY ordinal_position", (table,)).fetchall()]
-        other = ", ".join(c for c in cols if c not in ("id", cfg.watermark))
-        # a row restored from a backup: committed now, stamped three days ago (far beyond the lookback)
-        new_id = conn.execute(f"SELECT max(id) + 1000 FROM {table}").fetchone()[0]
-        conn.execute(f"INSERT INTO {table} (id, {other}, {cfg.watermark}) SELECT %s, {other}, "
-                     f"now() - interval '3 days' FROM {table} ORDER BY id LIMIT 1", (new_id,))
+    # a row restored from a backup: committed now, stamped three days ago (far beyond the lookback)
+    [new_id] = restore_rows(source.dsn(settings), cfg.query_table, cfg.watermark, [3])
     assert extract_table(source, cfg, settings).rows_added == 0
     now = dt.datetime.now(dt.UTC)
     window = (now - dt.timedelta(days=4), now)
