@@ -14,20 +14,23 @@ def _step(label: str):
 
 
 def cmd_up(settings: Settings, args) -> None:
-    from citylake.services import ckan, mariadb, postgres
+    from citylake.services import ckan, mariadb, mosquitto, postgres
 
-    t = _step(f"PostgreSQL on 127.0.0.1:{settings.pg_port}, MariaDB on 127.0.0.1:{settings.mariadb_port}")
+    t = _step(f"PostgreSQL on 127.0.0.1:{settings.pg_port}, MariaDB on 127.0.0.1:{settings.mariadb_port}, "
+              f"Mosquitto on 127.0.0.1:{settings.mqtt_port}")
     postgres.start(settings)
     mariadb.start(settings)
+    mosquitto.start(settings)
     _step(f"CKAN 2.12 on {settings.ckan_url} (with Redis on 127.0.0.1:{settings.redis_port})")
     ckan.start(settings)
     print(f"    services up in {time.monotonic() - t:.1f}s under {settings.services_dir}")
 
 
 def cmd_down(settings: Settings, args) -> None:
-    from citylake.services import ckan, mariadb, postgres, redis
+    from citylake.services import ckan, mariadb, mosquitto, postgres, redis
 
-    for name, stop in (("CKAN", ckan.stop), ("Redis", redis.stop), ("MariaDB", mariadb.stop),
+    for name, stop in (("CKAN", ckan.stop), ("Redis", redis.stop), ("Mosquitto", mosquitto.stop),
+                       ("MariaDB", mariadb.stop),
                        ("PostgreSQL", postgres.stop)):
         print(f"{'stopped' if stop(settings) else 'not running'}: {name}")
 
@@ -36,7 +39,8 @@ def cmd_status(settings: Settings, args) -> None:
     from citylake.services.process import port_open
 
     for name, port in (("PostgreSQL", settings.pg_port), ("MariaDB", settings.mariadb_port),
-                       ("Redis", settings.redis_port), ("CKAN", settings.ckan_port)):
+                       ("Redis", settings.redis_port), ("CKAN", settings.ckan_port),
+                       ("Mosquitto", settings.mqtt_port)):
         print(f"{name:<11} 127.0.0.1:{port:<6} {'up' if port_open(port) else 'down'}")
     print(f"lakehouse   {settings.lakehouse}")
 

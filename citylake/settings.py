@@ -56,6 +56,10 @@ class Settings:
     def mariadb_port(self) -> int:
         return self.port_base + 5
 
+    @property
+    def mqtt_port(self) -> int:
+        return self.port_base + 6
+
     # -- locations --
     @property
     def lakehouse(self) -> str:

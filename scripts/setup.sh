@@ -15,6 +15,11 @@ command -v curl >/dev/null 2>&1 || apt_packages+=(curl)
 # the leadership report is tested in headless Chromium; the land registry runs on MariaDB
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 command -v mariadbd >/dev/null 2>&1 || apt_packages+=(mariadb-server)
+# camera events go through the project's own Mosquitto; the vision tests use real footage
+# (opencv-doc's vtest.avi) served as RTSP by ffmpeg
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || apt_packages+=(mosquitto)
+[ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || apt_packages+=(opencv-doc)
+command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing system packages: ${apt_packages[*]} (run as root or install them)" >&2

@@ -54,6 +54,16 @@ def mariadb(settings):
 
 
 @pytest.fixture(scope="session")
+def mqtt(settings):
+    """The project's own Mosquitto on the test port block (camera events)."""
+    from citylake.services import mosquitto
+
+    mosquitto.start(settings)
+    yield settings
+    mosquitto.stop(settings)
+
+
+@pytest.fixture(scope="session")
 def ckan(postgres, settings):
     """A real CKAN 2.12 with DataStore, served over HTTP."""
     from citylake.services import ckan as ckan_service
