@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_RUN_DIR = REPO / ".run" / "test"
+# a second test run beside the first (a helper, a benchmark) sets both of these
+TEST_RUN_DIR = Path(os.environ.get("CITYLAKE_TEST_RUN_DIR", REPO / ".run" / "test"))
 
 # py4j logs from __del__ at interpreter exit, after pytest closed the streams
 logging.getLogger("py4j").setLevel(logging.WARNING)
