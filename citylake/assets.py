@@ -16,6 +16,10 @@ LEADERSHIP_MARTS = (
     "rpt_investment_projects", "rpt_health_capacity_by_ward", "rpt_ward_overview",
 )
 CORE_DIMENSIONS = ("dim_admin_units", "dim_agencies", "dim_calendar", "dim_industries")
+# camera marts (dbt/models/marts/transport): built by warehouse_marts once the camera tables exist
+TRANSPORT_MARTS = ("dim_cameras", "fct_traffic_flow_5min", "rpt_congestion_by_ward", "rpt_incident_hotspots")
+CAMERA_SILVER = ("traffic_flow_observed", "crowd_flow_observed", "alerts", "traffic_flow_5min",
+                 "traffic_flow_ward_5min", "hotspots_camera_daily", "hotspots_ward_daily")
 
 
 def bronze_assets(source: SourceConfig) -> list[Asset]:
@@ -32,13 +36,18 @@ def warehouse_sources() -> list[SourceConfig]:
     return [src for src in all_sources() if any(cfg.silver is not None for cfg in src.tables.values())]
 
 
+def camera_silver_assets() -> list[Asset]:
+    """The camera event and analytics tables the camera_analytics DAG rebuilds."""
+    return [Asset(f"citylake://silver/cameras/{name}") for name in CAMERA_SILVER]
+
+
 def all_silver_assets() -> list[Asset]:
     health = [Asset("citylake://silver/health/facilities"), Asset("citylake://silver/health/practice_certificates")]
-    return health + [a for src in warehouse_sources() for a in silver_assets(src)]
+    return health + [a for src in warehouse_sources() for a in silver_assets(src)] + camera_silver_assets()
 
 
 def mart_assets() -> list[Asset]:
-    return [Asset(f"citylake://warehouse/{m}") for m in (*CORE_DIMENSIONS, *LEADERSHIP_MARTS)]
+    return [Asset(f"citylake://warehouse/{m}") for m in (*CORE_DIMENSIONS, *LEADERSHIP_MARTS, *TRANSPORT_MARTS)]
 
 
 LEADERSHIP_REPORT = Asset("citylake://reports/leadership_report")

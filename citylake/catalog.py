@@ -52,6 +52,7 @@ class TableEntry:
 
 HEALTH = "Sở Y tế TP.HCM (Department of Health)"
 PLATFORM = "citylake data platform team"
+CAMERA_OPS = "Sở Xây dựng TP.HCM — Trung tâm Quản lý điều hành giao thông đô thị (camera operations)"
 
 TABLES: tuple[TableEntry, ...] = (
     TableEntry("bronze", "health_dept", "facilities", HEALTH, "internal",
@@ -72,10 +73,21 @@ TABLES: tuple[TableEntry, ...] = (
                ("cccd", "date_of_birth", "phone")),
     TableEntry("restricted", "_audit", "access_log", PLATFORM, "restricted",
                "Who read personal data, when, and why"),
+    TableEntry("restricted", "_audit", "watchlist_searches", PLATFORM, "restricted",
+               "Every face watchlist search: when, who, camera, purpose, faces searched, matches"),
+    TableEntry("restricted", "cameras", "face_matches", PLATFORM, "restricted",
+               "Watchlist matches: camera, time, watchlist id, similarity, box (no embeddings)",
+               ("watchlist_id",)),
     TableEntry("gold", "health", "dim_health_facilities", HEALTH, "public",
                "Published: co-so-kham-chua-benh"),
     TableEntry("gold", "health", "fct_practice_certificates", HEALTH, "public",
                "Published: chung-chi-hanh-nghe-y"),
+    TableEntry("bronze", "cameras", "events", CAMERA_OPS, "internal",
+               "Camera events from MQTT (traffic flow, crowds, incidents), once per event id, as received; "
+               "micro-batches tagged with the consumer's Delta app transaction", (), "stream"),
+    TableEntry("bronze", "cameras", "events_dead_letter", PLATFORM, "internal",
+               "Camera messages the stream consumer rejected: the payload as received and the reason",
+               (), "stream"),
 )
 
 

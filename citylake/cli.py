@@ -127,6 +127,40 @@ def cmd_tables(settings: Settings, args) -> None:
               f"{rows:>9}  {t.owner}{pii}")
 
 
+def cmd_stream(settings: Settings, args) -> None:
+    """Camera events from MQTT into bronze Delta (exactly once), or --compact their small files."""
+    import logging
+
+    from ingestion.stream.consumer import run_from_args
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    run_from_args(settings, args)
+
+
+def cmd_vision(settings: Settings, args) -> None:
+    """Analyse camera streams (files, RTSP, HTTP) and publish their events to Mosquitto."""
+    from vision.runner import run_from_args
+
+    run_from_args(settings, args)
+
+
+def cmd_fleet(settings: Settings, args) -> None:
+    """Simulate the camera fleet's events on the bus (live at a rate, or --replay-hours of history)."""
+    from vision.fleet import run_cli
+
+    run_cli(settings, args)
+
+
+def cmd_models(settings: Settings, args) -> None:
+    """Fetch, convert and verify the vision models (idempotent: checksums match → nothing to do)."""
+    from vision import models
+
+    t = _step(f"Vision models in {models.models_dir()}")
+    for name, path in models.ensure_all(progress=lambda line: print(f"    {line}", flush=True)).items():
+        print(f"    {name:<14} {path}  sha256 {models.MODELS[name].onnx_sha256[:12]}… ok", flush=True)
+    print(f"    done in {time.monotonic() - t:.1f}s")
+
+
 COMMANDS = {
     "tables": (cmd_tables, "list the catalog's tables with version and row count"),
     "demo": (cmd_demo, "start the services and run the end-to-end demo"),
@@ -135,6 +169,10 @@ COMMANDS = {
     "up": (cmd_up, "start the embedded services (PostgreSQL, Redis, CKAN)"),
     "down": (cmd_down, "stop everything `up` started"),
     "status": (cmd_status, "which services are listening"),
+    "models": (cmd_models, "download, convert (to ONNX) and verify the vision models"),
+    "fleet": (cmd_fleet, "simulate 1,000+ cameras' events on MQTT (live at a rate, or --replay-hours)"),
+    "vision": (cmd_vision, "analyse camera streams and publish their events over MQTT"),
+    "stream": (cmd_stream, "consume camera events from MQTT into bronze Delta (--compact: compact them)"),
 }
 
 
@@ -149,6 +187,18 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("name", nargs="?", help="one source (default: all)")
         if name == "run":
             command.add_argument("dag", nargs="?", help="one DAG id (default: all, in order)")
+        if name == "stream":
+            from ingestion.stream.consumer import add_arguments
+
+            add_arguments(command)
+        if name == "vision":
+            from vision.runner import add_arguments as add_vision_arguments
+
+            add_vision_arguments(command)
+        if name == "fleet":
+            from vision.fleet import add_arguments as add_fleet_arguments
+
+            add_fleet_arguments(command)
     args = parser.parse_args(argv)
     COMMANDS[args.command][0](get_settings(), args)
     return 0

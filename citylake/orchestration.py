@@ -50,4 +50,4 @@ def dag_run_order() -> list[str]:
     from citylake.assets import warehouse_sources
 
     return ([f"ingest_{src.name}" for src in warehouse_sources()]
-            + ["health_open_data", "warehouse_marts", "leadership_report", "source_freshness"])
+            + ["camera_analytics", "health_open_data", "warehouse_marts", "leadership_report", "source_freshness"])

@@ -66,3 +66,14 @@ def audit_marts(names: list[str], settings: Settings | None = None) -> list[str]
     results = [run_audit(f"mart_{mart}", read_mart(settings, mart).to_pandas(), settings.reports_dir)
                for mart in names]
     return _summary(results)
+
+
+def audit_camera_silver(settings: Settings | None = None) -> list[str]:
+    """The camera event and analytics tables (expectations/camera_suites.py) before the marts read them."""
+    from expectations.camera_suites import CAMERA_SUITES
+
+    settings = settings or get_settings()
+    results = [run_audit(suite, delta.read_arrow(silver_uri(settings, "cameras", suite[len("silver_cameras_"):]))
+                         .to_pandas(), settings.reports_dir)
+               for suite in CAMERA_SUITES]
+    return _summary(results)

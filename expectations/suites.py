@@ -198,10 +198,13 @@ SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {
 
 def get_suite(name: str) -> gx.ExpectationSuite:
     """A fresh suite by name (hand-written, else generated from config); ValueError if unknown."""
+    from expectations.camera_suites import CAMERA_SUITES
     from expectations.generated import generated_suite
 
     if name in SUITES:
         return SUITES[name]()
+    if name in CAMERA_SUITES:
+        return CAMERA_SUITES[name]()
     suite = generated_suite(name)
     if suite is None:
         raise ValueError(f"unknown suite {name!r}; hand-written: {', '.join(SUITES)}; generated: "

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import plotly.offline
 
-from reporting.sections import SECTIONS, WARD_MAP, SectionResult, mart_exists, run
+from reporting.camera_sections import CAMERA_SECTIONS, ward_map_section
+from reporting.sections import SECTIONS, SectionResult, mart_exists, run
 from reporting.style import month_label, number
 from reporting.template import GEO_ASSETS_STUB, render_page
 
@@ -44,7 +45,10 @@ def render(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE) -> Repo
     # same configuration as dbt's own connection, which may still be open in this process
     with duckdb.connect(str(duckdb_path)) as con:
         results = [run(con, section) for section in SECTIONS]
-        ward_map = run(con, WARD_MAP)
+        # camera sections once camera events reached the marts; left out (not "no data") before that
+        cameras = [run(con, section) for section in CAMERA_SECTIONS]
+        results += [r for r in cameras if r.status not in ("missing", "empty")]
+        ward_map = run(con, ward_map_section(con))
         freshness = _freshness(con)
         data_through = _data_through(con)
     cards = [_card(result) for result in results] + [_card(ward_map, wide=True)]

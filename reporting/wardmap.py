@@ -37,6 +37,7 @@ MEASURES: dict[str, tuple[str, str]] = {
     "land_transactions_12m": ("Giao dịch đất đai · Land transactions (12 tháng)", "count"),
     "pupils": ("Học sinh · Pupils", "count"),
     "active_practitioners": ("Người hành nghề y · Health practitioners", "count"),
+    "camera_congestion_index": ("Chỉ số ùn tắc · Congestion index (camera, ngày gần nhất)", "rate"),
 }
 
 

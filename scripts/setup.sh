@@ -20,6 +20,10 @@ command -v mariadbd >/dev/null 2>&1 || apt_packages+=(mariadb-server)
 command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || apt_packages+=(mosquitto)
 [ -f /usr/share/doc/opencv-doc/examples/data/vtest.avi ] || apt_packages+=(opencv-doc)
 command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
+# a real RTSP server for the stream tests (GStreamer's, driven from the system Python)
+dpkg -s gir1.2-gst-rtsp-server-1.0 >/dev/null 2>&1 || apt_packages+=(gir1.2-gst-rtsp-server-1.0)
+dpkg -s gstreamer1.0-plugins-good >/dev/null 2>&1 || apt_packages+=(gstreamer1.0-plugins-good)
+dpkg -s python3-gi >/dev/null 2>&1 || apt_packages+=(python3-gi)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing system packages: ${apt_packages[*]} (run as root or install them)" >&2

@@ -119,6 +119,10 @@ BRONZE_SCHEMA = pa.schema([
     ("topic", pa.string()),
     ("payload", pa.string()),          # the event as received (JSON); silver parses by type
     ("event_date", pa.string()),       # partition: the observation's UTC date
+    # stamped by the stream consumer, not by parse(): the commit time (end of the end-to-end
+    # latency) and the micro-batch sequence number (= the Delta app transaction version)
+    ("_ingested_at", pa.timestamp("us", tz="UTC")),
+    ("_batch", pa.int64()),
 ])
 
 

@@ -5,6 +5,8 @@ across a broker restart as well as across the consumer's own crash.
 """
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 from pathlib import Path
 
@@ -47,11 +49,27 @@ def config(settings: Settings) -> str:
     ])
 
 
+def _writable_by_broker(workdir: Path) -> None:
+    """Started as root, Mosquitto drops to the ``mosquitto`` user: it must own its persistence folder
+    or every autosave fails and a broker restart loses the consumers' sessions."""
+    if os.geteuid() != 0:
+        return
+    try:
+        pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    shutil.chown(workdir, "mosquitto", "mosquitto")
+    for item in workdir.iterdir():
+        if item.name.startswith("mosquitto.db"):
+            shutil.chown(item, "mosquitto", "mosquitto")
+
+
 def start(settings: Settings) -> None:
     if ensure_ours(settings.mqtt_port, "Mosquitto", pid_alive(_pidfile(settings))):
         return
     workdir = _dir(settings)
     workdir.mkdir(parents=True, exist_ok=True)
+    _writable_by_broker(workdir)
     conf = workdir / "mosquitto.conf"
     conf.write_text(config(settings))
     log = workdir / "mosquitto.log"

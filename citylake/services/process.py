@@ -61,6 +61,14 @@ def pid_alive(pidfile: Path) -> bool:
     return True
 
 
+def _reap(pid: int) -> None:
+    """A daemon this process started stays a zombie (still signalable) until it is reaped."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
 def stop_daemon(pidfile: Path, timeout: float = 15.0) -> bool:
     """SIGTERM the process group, then SIGKILL whatever is left. True if something was running."""
     try:
@@ -79,6 +87,7 @@ def stop_daemon(pidfile: Path, timeout: float = 15.0) -> bool:
             os.killpg(pgid, 0)
         except ProcessLookupError:
             break
+        _reap(pid)
         time.sleep(0.2)
     else:
         try:

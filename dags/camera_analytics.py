@@ -1,0 +1,69 @@
+"""
+### Camera analytics: stream bronze → camera silver → traffic windows and hotspots → audit
+
+Every 15 minutes:
+
+1. **compact** the stream's bronze tables (`bronze/cameras/events` and its dead-letter table): the MQTT
+   consumer commits a small file per micro-batch; OPTIMIZE bin-packs them (rows unchanged, concurrent
+   appends unaffected);
+2. **silver events** (Spark, `spark_jobs/camera_events.py`): each event once, parsed per type, joined to
+   the camera registry (`ingest_cameras` keeps it current); events from unknown cameras quarantined
+   with the reason;
+3. **analytics** (Spark, `spark_jobs/camera_analytics.py`): traffic per camera and 2025 ward in
+   5-minute windows with the congestion index, daily incident and crowd hotspots;
+4. **audit**: Great Expectations on every camera table (`expectations/camera_suites.py`).
+
+The camera tables are Assets: `warehouse_marts` rebuilds the transport marts when they change.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import chain, dag, task
+
+from citylake.assets import camera_silver_assets
+
+
+@dag(
+    dag_id="camera_analytics",
+    doc_md=__doc__,
+    schedule="*/15 * * * *",
+    start_date=pendulum.datetime(2025, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["cameras", "stream", "spark", "silver"],
+    default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+                  "retry_delay": timedelta(seconds=20)},
+)
+def camera_analytics():
+    @task
+    def compact_stream_bronze() -> dict:
+        from citylake.settings import get_settings
+        from ingestion.stream.compaction import compact
+
+        return {name: {k: v for k, v in out.items() if k != "metrics"} for name, out in compact(get_settings()).items()}
+
+    @task
+    def build_camera_silver() -> dict:
+        from spark_jobs import camera_events
+
+        return camera_events.run()
+
+    @task(outlets=camera_silver_assets())  # once per run, when every camera table is rebuilt
+    def build_camera_analytics() -> dict:
+        from spark_jobs import camera_analytics as job
+
+        return job.run()
+
+    @task
+    def audit_camera_silver() -> list[str]:
+        from expectations.gates import audit_camera_silver as audit
+
+        return audit()
+
+    chain(compact_stream_bronze(), build_camera_silver(), build_camera_analytics(), audit_camera_silver())
+
+
+camera_analytics()

@@ -1,0 +1,221 @@
+"""Camera events through the warehouse, against real PostgreSQL (the registry), Spark and dbt-duckdb:
+registry → bronze → silver; bronze events (duplicates and an unknown camera included) → silver events →
+5-minute traffic windows with the congestion index → hotspots → transport marts."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from citylake import delta
+from citylake.catalog import bronze_uri, silver_uri
+from vision import events
+
+SEED = 20250701
+T0 = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)  # 07:00 in Ho Chi Minh City
+CONGESTED_AT = T0 + dt.timedelta(hours=1)          # 08:00: the rush
+MINUTE = dt.timedelta(minutes=1)
+
+
+def _counts(motorcycle: int, car: int, bus: int = 0, truck: int = 0, bicycle: int = 0) -> dict[str, int]:
+    return {"motorcycle": motorcycle, "car": car, "bus": bus, "truck": truck, "bicycle": bicycle}
+
+
+def _rows(evts: list[dict], batch: int) -> pa.Table:
+    """Bronze rows as the stream consumer writes them: parse(encode(event), topic) + its batch stamps."""
+    rows = []
+    for e in evts:
+        row = events.parse(events.encode(e, T0 + dt.timedelta(hours=3)), events.topic(e["cameraId"], e["type"]))
+        rows.append({**row, "_ingested_at": T0 + dt.timedelta(hours=3, seconds=batch), "_batch": batch})
+    return pa.Table.from_pylist(rows, schema=events.BRONZE_SCHEMA)
+
+
+@pytest.fixture(scope="module")
+def camera_lake(postgres, spark, tmp_path_factory):
+    """Registry ingested to silver, a known set of events in bronze, the camera jobs run once."""
+    from citylake.services.postgres import ensure_database
+    from citylake.settings import Settings
+    from citylake.sources import prepare_source
+    from ingestion.extract import extract_source
+    from ingestion.reference import tables
+    from ingestion.sources.cameras.generator import fleet
+    from spark_jobs import camera_analytics, camera_events, silver
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYLAKE_LAKEHOUSE", str(tmp_path_factory.mktemp("camera-lake")))
+    settings = Settings()
+    # a registry database of its own: the shared warehouse's camera source (seed 11) stays as it is
+    ensure_database(settings, "camera_registry_events_test")
+    mp.setenv("CITYLAKE_CAMERAS_DSN", settings.pg_dsn("camera_registry_events_test"))
+    tables.write(settings)
+    prepare_source(settings, "cameras", scale=0.004, seed=SEED, force=True)
+    extract_source("cameras", settings)
+    silver.run("cameras", settings, spark)
+    registry = {r["camera_id"]: r for r in delta.read_arrow(silver_uri(settings, "cameras", "registry")).to_pylist()}
+
+    # two cameras in one 2025 ward, a third in another ward
+    def ward(cam):
+        return registry[cam["camera_id"]]["ward_code_2025"]
+
+    cams = [c for c in fleet(300, SEED) if c["camera_id"] in registry and ward(c)]
+    a = cams[0]
+    b = next(c for c in cams[1:] if ward(c) == ward(a))
+    c = next(c for c in cams if ward(c) != ward(a))
+
+    def traffic(cam, start, counts, congested, stopped=0):
+        return events.traffic_flow(cam["camera_id"], start, start + MINUTE, counts, cam["longitude"],
+                                   cam["latitude"], congested=congested, average_speed_kmh=8 if congested else 30,
+                                   stopped_vehicles=stopped)
+
+    def incident(cam, at, sub):
+        category = "security" if sub in ("crowdAboveThreshold", "civilDisorder") else "traffic"
+        return events.alert(cam["camera_id"], at, category, sub, cam["longitude"], cam["latitude"])
+
+    quiet = [traffic(cam, T0 + i * MINUTE, _counts(15 + i, 4, 1), False) for cam in (a, b) for i in range(5)]
+    rush = [traffic(cam, CONGESTED_AT + i * MINUTE, _counts(25 + i, 5, 0, 1), True, stopped=2)
+            for cam in (a, b) for i in range(5)]
+    alerts = [incident(a, T0 + 2 * MINUTE, "trafficJam"), incident(a, CONGESTED_AT, "trafficJam"),
+              incident(b, CONGESTED_AT + MINUTE, "carAccident"), incident(c, T0 + 3 * MINUTE, "crowdAboveThreshold")]
+    crowds = [events.crowd_flow(c["camera_id"], T0 + i * MINUTE, T0 + (i + 1) * MINUTE, 120 + 40 * i, c["longitude"],
+                                c["latitude"], threshold=150) for i in range(3)]
+    unknown = traffic({"camera_id": "CAM-99999", "longitude": 106.7, "latitude": 10.78}, T0, _counts(9, 1), False)
+    first = quiet + rush + alerts + crowds + [unknown]
+    again = quiet[:2] + rush[:1] + alerts[:1]  # redelivered (QoS 1) in a later micro-batch
+    uri = bronze_uri(settings, "cameras", "events")
+    delta.write_arrow(_rows(first, 1), uri, partition_by=["event_date"])
+    delta.write_arrow(_rows(again, 2), uri, partition_by=["event_date"])
+
+    counts = {"events": camera_events.run(settings, spark), "analytics": camera_analytics.run(settings, spark)}
+    yield {"settings": settings, "counts": counts, "a": a, "b": b, "c": c, "registry": registry,
+           "quiet": quiet, "rush": rush, "alerts": alerts}
+    mp.undo()
+
+
+def _silver(lake, name):
+    return delta.read_arrow(silver_uri(lake["settings"], "cameras", name)).to_pylist()
+
+
+def test_registry_holds_the_fleet_with_2025_wards_and_few_face_matching_cameras(camera_lake):
+    from ingestion.sources.cameras.generator import fleet
+
+    registry = camera_lake["registry"]
+    assert len(registry) >= 1000
+    cams = fleet(1000, SEED)
+    assert all(c["camera_id"] in registry for c in cams)
+    by_fleet = {c["camera_id"]: c for c in cams}
+    with_ward = [r for r in registry.values() if r["ward_code_2025"] and r["camera_id"] in by_fleet]
+    assert len(with_ward) > 900
+    assert all(by_fleet[r["camera_id"]]["ward_code"] == r["ward_code_2025"] for r in with_ward)
+    face = [r for r in registry.values() if r["face_matching"]]
+    assert 0 < len(face) <= 20 and all(r["owner_code"] == "CA-TP" and r["analytics_profile"] == "public_order"
+                                       for r in face)
+    assert "SGTVT" not in {r["owner_code"] for r in registry.values()}  # the 2025 department took them over
+    assert {r["analytics_profile"] for r in registry.values()} == {"traffic", "crowd", "traffic_crowd", "public_order"}
+
+
+def test_each_event_once_and_the_unknown_camera_quarantined_with_its_reason(camera_lake):
+    traffic = _silver(camera_lake, "traffic_flow_observed")
+    ids = [r["event_id"] for r in traffic]
+    assert len(ids) == len(set(ids)) == len(camera_lake["quiet"]) + len(camera_lake["rush"])
+    assert len(_silver(camera_lake, "alerts")) == len(camera_lake["alerts"])
+    quarantine = _silver(camera_lake, "events_quarantine")
+    assert [(q["camera_id"], q["reason"]) for q in quarantine] == [
+        ("CAM-99999", "camera not in the registry: CAM-99999")]
+    a = camera_lake["registry"][camera_lake["a"]["camera_id"]]
+    row = next(r for r in traffic if r["camera_id"] == a["camera_id"])
+    assert (row["ward_code_2025"], row["district"], row["owner_code"]) == (a["ward_code_2025"], a["district"],
+                                                                           a["owner_code"])
+
+
+def test_five_minute_windows_sum_the_input_and_rate_the_rush_as_congested(camera_lake):
+    windows = _silver(camera_lake, "traffic_flow_5min")
+    a, b = camera_lake["a"]["camera_id"], camera_lake["b"]["camera_id"]
+    assert {(w["camera_id"], w["local_time"]) for w in windows} == {(a, "07:00"), (a, "08:00"), (b, "07:00"),
+                                                                    (b, "08:00")}
+    for w in windows:
+        sent = [e for e in camera_lake["quiet"] + camera_lake["rush"] if e["cameraId"] == w["camera_id"]
+                and (e["dateObservedFrom"] < "2026-03-02T01:00") == (w["local_time"] == "07:00")]
+        assert w["observations"] == len(sent) == 5
+        assert w["intensity"] == sum(e["intensity"] for e in sent)
+        for vehicle in events.VEHICLE_TYPES:
+            assert w[vehicle] == sum(e["vehicleCounts"][vehicle] for e in sent), vehicle
+        assert w["motorcycle"] > w["car"] + w["bus"] + w["truck"]
+        assert 0 <= w["congestion_index"] <= 1
+        assert w["local_date"] == dt.date(2026, 3, 2)
+    index = {(w["camera_id"], w["local_time"]): w["congestion_index"] for w in windows}
+    assert index[(a, "08:00")] > index[(a, "07:00")] + 0.3
+    rush = next(w for w in windows if (w["camera_id"], w["local_time"]) == (a, "08:00"))
+    assert rush["congested_share"] == 1.0 and rush["stopped_vehicles"] == 10
+
+    wards = _silver(camera_lake, "traffic_flow_ward_5min")
+    ward = camera_lake["registry"][a]["ward_code_2025"]
+    mine = {w["local_time"]: w for w in wards if w["ward_code_2025"] == ward}
+    assert mine["08:00"]["cameras"] == 2
+    assert mine["08:00"]["intensity"] == sum(w["intensity"] for w in windows if w["local_time"] == "08:00")
+    assert 0 <= mine["07:00"]["congestion_index"] < mine["08:00"]["congestion_index"] <= 1
+
+
+def test_hotspots_rank_wards_and_cameras_by_alerts(camera_lake):
+    registry = camera_lake["registry"]
+    a, b, c = (camera_lake[k]["camera_id"] for k in "abc")
+    wards = {w["ward_code_2025"]: w for w in _silver(camera_lake, "hotspots_ward_daily")}
+    first, second = registry[a]["ward_code_2025"], registry[c]["ward_code_2025"]
+    assert (wards[first]["rank"], wards[first]["alerts"], wards[first]["traffic_jams"],
+            wards[first]["accidents"]) == (1, 3, 2, 1)
+    assert (wards[second]["rank"], wards[second]["crowd_alerts"]) == (2, 1)
+    assert wards[second]["crowd_observations_above_threshold"] == 2  # 160 and 200 people over 150
+    cams = {r["camera_id"]: r for r in _silver(camera_lake, "hotspots_camera_daily")}
+    # b and c both had one alert; c's crowd over its threshold breaks the tie
+    assert [cams[x]["rank"] for x in (a, b, c)] == [1, 3, 2]
+    assert cams[a]["camera_name"] == registry[a]["camera_name"]
+
+
+def test_transport_marts_build_pass_their_tests_and_audit_without_face_data(camera_lake, tmp_path_factory):
+    from dataclasses import replace
+
+    import duckdb
+
+    from citylake.assets import TRANSPORT_MARTS
+    from citylake.dbt import run_dbt
+    from expectations.gates import audit_marts
+
+    # a warehouse file of its own: the shared test warehouse belongs to the department marts
+    settings = replace(camera_lake["settings"], run_dir=tmp_path_factory.mktemp("camera-warehouse"))
+    run_dbt(["build", "--select", "+marts.transport"], settings)
+    assert len(audit_marts(list(TRANSPORT_MARTS), settings)) == len(TRANSPORT_MARTS)
+    a = camera_lake["registry"][camera_lake["a"]["camera_id"]]
+    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
+        assert con.sql("SELECT count(*) FROM main.dim_cameras").fetchone()[0] == len(camera_lake["registry"])
+        owners = dict(con.sql("SELECT owner_code, any_value(owner_name) FROM main.dim_cameras GROUP BY 1").fetchall())
+        assert owners["SXD"] == "Sở Xây dựng" and owners["CA-TP"] == "Công an Thành phố"
+        rush = con.sql("SELECT windows, intensity, motorcycles, congestion_index FROM main.rpt_congestion_by_ward "
+                       "WHERE ward_code_2025 = $1 AND local_hour = 8", params=[a["ward_code_2025"]]).fetchone()
+        sent = [e for e in camera_lake["rush"]]
+        assert rush[:3] == (1, sum(e["intensity"] for e in sent), sum(e["vehicleCounts"]["motorcycle"] for e in sent))
+        assert 0.5 < rush[3] <= 1
+        top = con.sql("SELECT ward_code_2025, alerts FROM main.rpt_incident_hotspots WHERE day_rank = 1").fetchall()
+        assert top == [(a["ward_code_2025"], 3)]
+        columns = [c for (c,) in con.sql("SELECT column_name FROM information_schema.columns WHERE table_name IN "
+                                         f"{tuple(TRANSPORT_MARTS)}").fetchall()]
+    assert not [c for c in columns if "embedding" in c or ("face" in c and c != "face_matching_enabled")]
+
+    # the leadership report draws them: traffic through the day, hotspots, congestion on the ward map
+    from reporting.leadership import render
+
+    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
+        # the departments' ward overview is not built here: the map's wards alone stand in for it
+        con.execute("CREATE TABLE main.rpt_ward_overview AS SELECT ward_code_2025, ward_name_2025, latitude, "
+                    "longitude, area_km2 FROM main.dim_admin_units")
+    report = render(settings.warehouse_duckdb, settings.reports_dir)
+    html = report.path.read_text()
+    assert 'id="chart-rpt_congestion_by_ward"' in html and 'id="chart-rpt_incident_hotspots"' in html
+    assert "Congestion index (camera" in html  # the map measure (plotly escapes the Vietnamese)
+    assert not {"rpt_congestion_by_ward", "rpt_incident_hotspots", "rpt_ward_overview"} & set(report.empty_sections)
+
+
+def test_camera_silver_passes_its_audit(camera_lake):
+    from expectations.camera_suites import CAMERA_SUITES
+    from expectations.gates import audit_camera_silver
+
+    assert len(audit_camera_silver(camera_lake["settings"])) == len(CAMERA_SUITES)
