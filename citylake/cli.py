@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -85,7 +86,13 @@ def cmd_demo(settings: Settings, args) -> None:
     cmd_up(settings, args)
     _step("Department source databases (PostgreSQL and MariaDB)")
     cmd_source(settings, argparse.Namespace(advance=True, name=None))
-    _step("Airflow: every source's DAG, then the marts, the report and the Health open data")
+    _step("Cameras: the fleet's last hours and real footage through the vision pipeline, MQTT → bronze")
+    from citylake import camera_feed
+
+    cmd_models(settings, args)
+
+    camera_feed.run(settings, hours=float(os.environ.get("CITYLAKE_DEMO_CAMERA_HOURS", "4")))
+    _step("Airflow: every source's DAG, the camera analytics, then the marts, the report and the Health open data")
     cmd_run(settings, argparse.Namespace(dag=None))
     _step("Checking the portal against the marts")
     from open_data.health import DATASETS

@@ -6,6 +6,7 @@ negative; the analytics tables their keys, rates and the congestion index within
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import great_expectations as gx
@@ -32,12 +33,17 @@ def _event_suite(event_type: str, rules: list[gxe.Expectation]) -> Callable[[], 
         return gx.ExpectationSuite(name=f"silver_cameras_{TABLES[event_type]}", expectations=[
             gxe.ExpectTableColumnsToMatchSet(column_set=silver_columns(event_type), exact_match=True),
             *_key(["event_id"]), gxe.ExpectColumnValuesToNotBeNull(column="camera_id"),
-            gxe.ExpectColumnValuesToMatchRegex(column="ward_code_2025", regex=WARD_CODE_REGEX), *rules])
+            gxe.ExpectColumnValuesToMatchRegex(column="ward_code_2025", regex=WARD_CODE_REGEX), *_fresh(rules)])
     return suite
 
 
+def _fresh(rules: list[gxe.Expectation]) -> list[gxe.Expectation]:
+    """Copies: a GX expectation belongs to the one suite it was added to, and a suite is built per audit."""
+    return [copy.copy(rule) for rule in rules]
+
+
 def _suite(name: str, key: list[str], rules: list[gxe.Expectation]) -> Callable[[], gx.ExpectationSuite]:
-    return lambda: gx.ExpectationSuite(name=name, expectations=[*_key(key), *rules])
+    return lambda: gx.ExpectationSuite(name=name, expectations=[*_key(key), *_fresh(rules)])
 
 
 CAMERA_SUITES: dict[str, Callable[[], gx.ExpectationSuite]] = {

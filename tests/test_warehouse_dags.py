@@ -81,6 +81,26 @@ def test_backfill_a_date_range_through_the_dag(deployment):
     assert restored[9] not in ids
 
 
+def test_camera_feed_through_mqtt_and_the_camera_dag(deployment, mqtt):
+    """The demo's camera feed (fleet replay + real footage through the vision pipeline, MQTT → bronze)
+    then camera_analytics through dag.test(): every event once in bronze, windows and hotspots built."""
+    from citylake import camera_feed
+
+    settings = deployment
+    stats = camera_feed.run(settings, hours=0.5, vision_frames=8, say=lambda line: None)
+    bronze = delta.read_arrow(bronze_uri(settings, "cameras", "events"), columns=["event_id", "camera_id"])
+    assert stats["events"] > 5000 and stats["dead_letters"] == 0
+    assert bronze.num_rows == stats["events"] == len(pc.unique(bronze["event_id"]))
+    state, tasks = run_dag("camera_analytics")
+    assert state == "success", tasks
+    windows = delta.read_arrow(silver_uri(settings, "cameras", "traffic_flow_5min"))
+    assert windows.num_rows > 0 and pc.min(windows["congestion_index"]).as_py() >= 0
+    assert pc.max(windows["congestion_index"]).as_py() <= 1
+    # the real-footage camera is in the registry, so its events were not quarantined
+    flows = delta.read_arrow(silver_uri(settings, "cameras", "crowd_flow_observed"), columns=["camera_id"])
+    assert flows.num_rows > 0
+
+
 def test_marts_dag_builds_and_audits_every_leadership_mart(deployment):
     settings = deployment
     state, tasks = run_dag("warehouse_marts")
@@ -109,7 +129,9 @@ def test_report_dag_renders_the_marts_in_a_browser(deployment):
         wards = page.locator("#chart-rpt_ward_overview path.choroplethlocation").count()
         page.screenshot(path=str(settings.reports_dir / "leadership_report.png"), full_page=True)
     assert log.errors == [] and log.outside == []
-    assert len(charts) == len(LEADERSHIP_MARTS) and all(charts)
+    # every leadership mart, plus the two camera sections (the camera feed test above filled them)
+    assert len(charts) == len(LEADERSHIP_MARTS) + 2 and all(charts)
+    assert "chart-rpt_congestion_by_ward" in text and "chart-rpt_incident_hotspots" in text
     assert wards >= 160
 
 

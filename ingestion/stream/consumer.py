@@ -373,6 +373,10 @@ class StreamConsumer:
                 "received_date": received.date().isoformat()}
 
     # -- progress ------------------------------------------------------------------------------
+    def last_received_at(self) -> float:
+        """``time.monotonic()`` of the newest message received (a caller waiting for quiet)."""
+        return self._last_received
+
     def stats(self) -> dict:
         """Totals, throughput and end-to-end latency (commit time − publishedAt) percentiles."""
         elapsed = max(time.monotonic() - self._started, 1e-9)
