@@ -2,8 +2,10 @@
 
 Part 1, side by side in one process: the same sampled frames of N cameras (vtest.avi, real
 footage) go through the whole per-frame path — decode, NanoDet on ONNX Runtime, tracking,
-analytics, events — once with the batched runner (frames of all cameras in one detector call) and
-once with the naive loop (one frame at a time, camera after camera). Frames per second and frames
+analytics, events — once with the batched runner (decoding threads per camera, frames of all
+cameras gathered into one detector call: one run on a GPU, one single-threaded run per core on
+CPU) and once with the naive loop (one frame at a time, camera after camera, ONNX Runtime's own
+threading). Frames per second and frames
 per CPU-second ("per core": process CPU time, so a busy machine does not flatter either side);
 alternating rounds, medians compared.
 
@@ -26,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 os.environ.setdefault("CITYLAKE_RUN_DIR", str(REPO / ".run" / "bench-vision"))
 sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
 
 from vision.analytics import CameraProfile  # noqa: E402
 from vision.detector import ObjectDetector  # noqa: E402
@@ -79,14 +83,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per sustain step")
     args = parser.parse_args()
 
-    detector = ObjectDetector()
-    detector.detect([__import__("numpy").zeros((576, 768, 3), "uint8")])     # warm-up
+    # batched: frames of all cameras per call, spread over one single-threaded run per core on CPU
+    # (one big run on a GPU); naive: one frame per call with ONNX Runtime's default threading
+    detector, single = ObjectDetector(), ObjectDetector(workers=1)
+    for d in (detector, single):
+        d.detect([np.zeros((576, 768, 3), "uint8")] * 2)     # warm-up
     print(f"vision benchmark: {args.cameras} cameras × {args.frames} frames of vtest.avi, "
-          f"{os.cpu_count()} cores, providers {detector.session.get_providers()}", flush=True)
+          f"{os.cpu_count()} cores, providers {detector.session.get_providers()}, "
+          f"{detector.workers} detector worker(s)", flush=True)
     runs: dict[str, list[dict]] = {"batched": [], "naive": []}
     for r in range(args.rounds):
         for naive in (False, True):
-            result = throughput(detector, args.cameras, args.frames, naive, args.batch)
+            result = throughput(single if naive else detector, args.cameras, args.frames, naive, args.batch)
             runs[result["mode"]].append(result)
             print(f"  round {r + 1} {result['mode']:<8} {result['frames']:>4} frames  {result['fps']:6.1f} f/s  "
                   f"{result['fps_per_core']:6.1f} f/s per core  mean batch {result['mean_batch']:.1f}", flush=True)
