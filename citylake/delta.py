@@ -170,10 +170,11 @@ _WRITTEN_SCHEMA = pa.schema([("path", pa.string()), ("size", pa.int64()),
 
 def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] | None = None,
                 app_id: str | None = None, app_version: int | None = None,
-                metadata: dict | None = None) -> int:
+                metadata: dict | None = None, partition_filters: list[tuple] | None = None) -> int:
     """Write a Spark DataFrame as one Delta transaction; returns the number of files added.
 
-    ``mode`` is ``append`` or ``overwrite`` (the whole table, atomically).
+    ``mode`` is ``append`` or ``overwrite`` (the whole table, atomically — or, with
+    ``partition_filters`` such as ``[("event_date", "in", ["2026-11-25"])]``, only those partitions).
     """
     from pyspark.sql.pandas.types import to_arrow_schema
 
@@ -191,7 +192,7 @@ def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] 
     props = commit_properties(app_id, app_version, metadata)
     if exists(uri):
         DeltaTable(uri).create_write_transaction(actions, mode, arrow_schema, partition_by or None,
-                                                 commit_properties=props)
+                                                 partition_filters=partition_filters, commit_properties=props)
     else:
         from deltalake import Schema
 

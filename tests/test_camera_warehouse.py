@@ -219,3 +219,39 @@ def test_camera_silver_passes_its_audit(camera_lake):
     from expectations.gates import audit_camera_silver
 
     assert len(audit_camera_silver(camera_lake["settings"])) == len(CAMERA_SUITES)
+
+
+def test_a_new_day_of_events_rebuilds_only_that_day(camera_lake, spark):
+    """Incremental silver: bronze unchanged → nothing written; events of a new day → that day's
+    partition replaced (plus any day ingested within the late-commit margin of the last run), the
+    other days' files kept as they were. (Last in the module: it adds events.)"""
+    from spark_jobs import camera_events
+
+    settings, a = camera_lake["settings"], camera_lake["a"]
+    uri = silver_uri(settings, "cameras", "traffic_flow_observed")
+    version = delta.table(uri).version()
+    assert camera_events.run(settings, spark)["event_dates_rebuilt"] == 0
+    assert delta.table(uri).version() == version
+
+    def add_day(day: dt.datetime) -> None:
+        new = [events.traffic_flow(a["camera_id"], day + i * MINUTE, day + (i + 1) * MINUTE, _counts(10, 2),
+                                   a["longitude"], a["latitude"], congested=False) for i in range(4)]
+        rows = _rows(new + new[:1], 3)   # one redelivered; ingested an hour after the day's events
+        stamp = events.BRONZE_SCHEMA.field("_ingested_at").type
+        ingested = pa.array([day + dt.timedelta(hours=1)] * rows.num_rows, stamp)
+        rows = rows.set_column(rows.schema.get_field_index("_ingested_at"), "_ingested_at", ingested)
+        delta.write_arrow(rows, bronze_uri(settings, "cameras", "events"), partition_by=["event_date"])
+
+    before = delta.table(uri).count()
+    day2, day3 = T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2)
+    add_day(day2)
+    counts = camera_events.run(settings, spark)
+    assert counts["traffic_flow_observed"] == before + 4
+    assert day2.date().isoformat() in delta.table(uri).history(1)[0]["citylake.event_dates"]
+
+    kept = sorted(f for f in delta.table(uri).file_uris() if "event_date=" + day3.date().isoformat() not in f)
+    add_day(day3)
+    counts = camera_events.run(settings, spark)
+    assert counts["event_dates_rebuilt"] == 1 and counts["traffic_flow_observed"] == before + 8
+    assert delta.table(uri).history(1)[0]["citylake.event_dates"] == day3.date().isoformat()
+    assert sorted(f for f in delta.table(uri).file_uris() if "event_date=" + day3.date().isoformat() not in f) == kept
