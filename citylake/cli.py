@@ -108,6 +108,8 @@ Done in {time.monotonic() - started:.0f}s. Where to look:
                       {settings.ckan_url}/dataset/chung-chi-hanh-nghe-y
   leadership report   {settings.reports_dir / 'leadership_report.html'}
   lakehouse (Delta)   {settings.lakehouse}
+  camera events       {settings.lakehouse}/bronze/cameras/events  (live: `citylake stream` beside
+                      `citylake fleet --seconds 60`; MQTT on 127.0.0.1:{settings.mqtt_port})
   warehouse (DuckDB)  {settings.warehouse_duckdb}
   audit reports       {settings.reports_dir}
   Airflow logs        {settings.run_dir / 'airflow' / 'logs'}

@@ -59,6 +59,9 @@ def mqtt(settings):
     """The project's own Mosquitto on the test port block (camera events)."""
     from citylake.services import mosquitto
 
+    mosquitto.stop(settings)
+    # a fresh broker: sessions and queues a previous run persisted would leak into this one
+    (settings.services_dir / "mosquitto" / "mosquitto.db").unlink(missing_ok=True)
     mosquitto.start(settings)
     yield settings
     mosquitto.stop(settings)

@@ -85,8 +85,10 @@ def test_camera_feed_through_mqtt_and_the_camera_dag(deployment, mqtt):
     """The demo's camera feed (fleet replay + real footage through the vision pipeline, MQTT → bronze)
     then camera_analytics through dag.test(): every event once in bronze, windows and hotspots built."""
     from citylake import camera_feed
+    from ingestion.stream.consumer import StreamConfig, drop_session
 
     settings = deployment
+    drop_session(settings, StreamConfig().client_id)  # only what this feed publishes, not other tests' queues
     stats = camera_feed.run(settings, hours=0.5, vision_frames=8, say=lambda line: None)
     bronze = delta.read_arrow(bronze_uri(settings, "cameras", "events"), columns=["event_id", "camera_id"])
     assert stats["events"] > 5000 and stats["dead_letters"] == 0
