@@ -102,13 +102,6 @@ class Collector:
         self.messages: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
 
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        with self._lock:
-            if mid in self._pending:
-                self._pending.discard(mid)
-            else:
-                self._early.add(mid)
-
     def publish(self, event: dict) -> None:
         with self._lock:
             self.messages.append((events.topic(event["cameraId"], event["type"]), events.encode(event)))
