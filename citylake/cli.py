@@ -185,7 +185,16 @@ COMMANDS = {
 }
 
 
+# where the camera commands' options are defined: imported only when that command is run (the
+# consumer and the simulator pull in pyarrow, numpy and paho, ~0.8 s every other command need not pay)
+LAZY_ARGUMENTS = {"stream": "ingestion.stream.consumer", "vision": "vision.runner", "fleet": "vision.fleet"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    import importlib
+
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     parser = argparse.ArgumentParser(prog="citylake", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in COMMANDS.items():
@@ -196,18 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             command.add_argument("name", nargs="?", help="one source (default: all)")
         if name == "run":
             command.add_argument("dag", nargs="?", help="one DAG id (default: all, in order)")
-        if name == "stream":
-            from ingestion.stream.consumer import add_arguments
-
-            add_arguments(command)
-        if name == "vision":
-            from vision.runner import add_arguments as add_vision_arguments
-
-            add_vision_arguments(command)
-        if name == "fleet":
-            from vision.fleet import add_arguments as add_fleet_arguments
-
-            add_fleet_arguments(command)
+        if name in LAZY_ARGUMENTS and name == chosen:
+            importlib.import_module(LAZY_ARGUMENTS[name]).add_arguments(command)
     args = parser.parse_args(argv)
     COMMANDS[args.command][0](get_settings(), args)
     return 0
