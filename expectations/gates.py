@@ -27,12 +27,15 @@ def _summary(results: list[AuditResult]) -> list[str]:
     return [f"{r.suite}: passed" for r in results]
 
 
-def audit_health_silver(settings: Settings | None = None) -> list[str]:
+def _audit_silver(tables: dict[str, tuple[str, str]], settings: Settings | None) -> list[str]:
+    """Each silver table (suite → (domain, table)) against its suite; stops on any failure."""
     settings = settings or get_settings()
-    results = [run_audit(suite, delta.read_arrow(silver_uri(settings, *table)).to_pandas(),
-                         settings.reports_dir)
-               for suite, table in HEALTH_SILVER.items()]
-    return _summary(results)
+    return _summary([run_audit(suite, delta.read_arrow(silver_uri(settings, *table)).to_pandas(), settings.reports_dir)
+                     for suite, table in tables.items()])
+
+
+def audit_health_silver(settings: Settings | None = None) -> list[str]:
+    return _audit_silver(HEALTH_SILVER, settings)
 
 
 def audit_health_marts(settings: Settings | None = None) -> list[str]:
@@ -49,13 +52,9 @@ def audit_source_silver(name: str, settings: Settings | None = None) -> list[str
     from expectations.generated import silver_tables
     from ingestion.config import load_source
 
-    settings = settings or get_settings()
     source = load_source(name)
-    suites = {suite: cfg for suite, (src, cfg) in silver_tables().items() if src.name == source.name}
-    results = [run_audit(suite, delta.read_arrow(silver_uri(settings, source.domain, cfg.silver.name)).to_pandas(),
-                         settings.reports_dir)
-               for suite, cfg in suites.items()]
-    return _summary(results)
+    return _audit_silver({suite: (source.domain, cfg.silver.name) for suite, (src, cfg) in silver_tables().items()
+                          if src.name == source.name}, settings)
 
 
 def audit_marts(names: list[str], settings: Settings | None = None) -> list[str]:
@@ -72,8 +71,5 @@ def audit_camera_silver(settings: Settings | None = None) -> list[str]:
     """The camera event and analytics tables (expectations/camera_suites.py) before the marts read them."""
     from expectations.camera_suites import CAMERA_SUITES
 
-    settings = settings or get_settings()
-    results = [run_audit(suite, delta.read_arrow(silver_uri(settings, "cameras", suite[len("silver_cameras_"):]))
-                         .to_pandas(), settings.reports_dir)
-               for suite in CAMERA_SUITES]
-    return _summary(results)
+    return _audit_silver({suite: ("cameras", suite.removeprefix("silver_cameras_")) for suite in CAMERA_SUITES},
+                         settings)
