@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
+from citylake.services.process import wait_for_port
 from vision import events
 from vision.analytics import CameraAnalytics, CameraProfile
 from vision.detector import Detection, ObjectDetector
@@ -114,12 +114,7 @@ def mjpeg_camera(tmp_path):
     script.write_text(MJPEG_SERVER)
     proc = subprocess.Popen([sys.executable, str(script), str(HTTP_PORT), "12", "20", str(VTEST)])
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", HTTP_PORT)) == 0:
-                    break
-            time.sleep(0.1)
+        wait_for_port(HTTP_PORT, 20, "the MJPEG test server")
         yield f"http://127.0.0.1:{HTTP_PORT}/cam.mjpg"
     finally:
         proc.terminate()
