@@ -62,8 +62,12 @@ def test_live_rate_valid_events_and_motorbikes(mqtt, cameras):
     listener = Listener(mqtt)
     sim = FleetSimulator(mqtt, cameras, rate_per_camera=2.0, seed=7, progress=None)
     seconds, target = 4.0, len(cameras) * 2.0
+    # the simulated clock starts at yesterday's 11:00 in Ho Chi Minh City: what the cameras see
+    # depends on the local hour, so a run at midnight must not test a near-empty street
+    local_11 = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)).replace(hour=11, minute=0, second=0, microsecond=0)
+    start = local_11 - dt.timedelta(days=1, hours=7)
     started = time.monotonic()
-    stats = sim.run(seconds=seconds)
+    stats = sim.run(seconds=seconds, start=start)
     wall = time.monotonic() - started
     messages = listener.wait_for(stats.published)
 
