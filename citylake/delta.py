@@ -63,12 +63,13 @@ def write_arrow(data: pa.Table, uri: str | DeltaTable, mode: str = "append", par
 # Spark side
 # ----------------------------------------------------------------------------------------------
 
-def read_spark(spark, uri: str, version: int | None = None):
-    """The snapshot's files as a Spark DataFrame (never a folder scan: compaction leaves old files)."""
+def read_spark(spark, uri: str, version: int | None = None, partition_filters: list[tuple] | None = None):
+    """The snapshot's files as a Spark DataFrame (never a folder scan: compaction leaves old files);
+    ``partition_filters`` (``[("event_date", "in", [...])]``) keeps only those partitions' files."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     snapshot = DeltaTable(uri, version=version)
-    files = snapshot.file_uris()
+    files = snapshot.file_uris(file_pruning_predicate=partition_filters) if partition_filters else snapshot.file_uris()
     arrow_schema = pa.schema(snapshot.schema().to_arrow())
     spark_schema = from_arrow_schema(arrow_schema)
     if not files:
@@ -181,6 +182,10 @@ def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] 
     partition_by = list(partition_by or [])
     # timestamps are UTC instants in Delta (the session time zone is UTC: citylake.spark)
     arrow_schema = to_arrow_schema(df.schema, timezone="UTC")
+    repartition = exists(uri) and list(DeltaTable(uri).metadata().partition_columns) != partition_by
+    if repartition and (mode != "overwrite" or partition_filters):
+        raise ValueError(f"{uri} is partitioned by {DeltaTable(uri).metadata().partition_columns}, not "
+                         f"{partition_by}: only a whole-table overwrite can change that")
     if partition_by:
         df = df.repartition(*partition_by)
     run_id = uuid.uuid4().hex[:12]
@@ -190,6 +195,13 @@ def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] 
     actions = [AddAction(r["path"], r["size"], json.loads(r["partition_values"]), now_ms, True, r["stats"])
                for r in written]
     props = commit_properties(app_id, app_version, metadata)
+    if repartition:
+        # delta-rs's transaction API keeps a table's partitioning (silently): change it first with an
+        # empty schema-overwriting commit (without the job's metadata, so a crash here is not taken for
+        # a finished run); the next commit brings the rows, and time travel keeps the old ones
+        write_deltalake(uri, arrow_schema.empty_table(), mode="overwrite", partition_by=partition_by or None,
+                        schema_mode="overwrite",
+                        commit_properties=commit_properties(metadata={"citylake.operation": "repartition"}))
     if exists(uri):
         DeltaTable(uri).create_write_transaction(actions, mode, arrow_schema, partition_by or None,
                                                  partition_filters=partition_filters, commit_properties=props)

@@ -10,7 +10,8 @@ Every 15 minutes:
    the camera registry (`ingest_cameras` keeps it current); events from unknown cameras quarantined
    with the reason;
 3. **analytics** (Spark, `spark_jobs/camera_analytics.py`): traffic per camera and 2025 ward in
-   5-minute windows with the congestion index, daily incident and crowd hotspots;
+   5-minute windows with the congestion index, daily incident and crowd hotspots; only the local days
+   the new events fall on (and the later days whose 28-day reference includes them) are rebuilt;
 4. **audit**: Great Expectations on every camera table (`expectations/camera_suites.py`).
 
 The camera tables are Assets: `warehouse_marts` rebuilds the transport marts when they change.

@@ -1,6 +1,6 @@
 """Silver camera events → traffic flow in 5-minute windows with a congestion index, and daily hotspots.
 
-Tables (``silver/cameras/…``), all rebuilt from the silver event tables on each run:
+Tables (``silver/cameras/…``), all partitioned by ``local_date`` (the day in Ho Chi Minh City):
 
 * ``traffic_flow_5min`` — per camera and 5-minute window: vehicles by type, intensity (all vehicles),
   observations, congested observations and share, stopped vehicles, intensity-weighted average speed and
@@ -18,13 +18,23 @@ Tables (``silver/cameras/…``), all rebuilt from the silver event tables on eac
 
     index = 0.5 × min(1, intensity / p85) + 0.5 × congested_share
 
-``p85`` is the 85th percentile of the camera's own 5-minute intensities over the windows held (its normal
-busy level), so a quiet side street and an arterial are judged against themselves; ``congested_share`` is
-the share of the window's observations the edge analytics flagged congested (slow, dense or stopped
-traffic). A window as busy as the camera's busy hour and congested throughout scores 1; an empty road 0.
+``p85`` is the 85th percentile of the camera's own 5-minute intensities over the 28 local days ending
+with the window's day (its normal busy level of late), so a quiet side street and an arterial are judged
+against themselves, and a road that changed is judged against its new normal; ``congested_share`` is the
+share of the window's observations the edge analytics flagged congested (slow, dense or stopped traffic).
+A window as busy as the camera's busy hour and congested throughout scores 1; an empty road 0.
+
+**Incremental by day.** Each commit records the versions of the three silver event tables it was built
+from; a run reads the ``event_date`` partitions ``camera_events`` rebuilt since then (from those tables'
+commit metadata), and replaces only the local days they cover, plus the later days held whose 28-day
+reference includes one of them. Their windows come from the events; the reference's other days from the
+windows already built. So the cost follows the new data (at 1,000 cameras × 2 events/s a day is 170M
+events, but only 288k windows), and an incremental run gives what a full rebuild (``full=True``) gives.
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 
 from pyspark.sql import DataFrame, Window
@@ -34,7 +44,7 @@ from citylake import delta
 from citylake.catalog import silver_uri
 from citylake.settings import Settings, get_settings
 from citylake.spark import spark_session
-from spark_jobs.camera_events import DOMAIN, TIME_ZONE
+from spark_jobs.camera_events import DOMAIN, EVENT_DATES, TABLES, TIME_ZONE
 from vision.events import VEHICLE_TYPES
 
 log = logging.getLogger(__name__)
@@ -42,6 +52,9 @@ log = logging.getLogger(__name__)
 WINDOW_S = 300
 LOAD_WEIGHT, CONGESTED_WEIGHT = 0.5, 0.5
 P85 = 0.85
+REFERENCE_DAYS = 28
+INPUT_VERSIONS = "citylake.silver_event_versions"
+LOCAL_DATES = "citylake.local_dates"
 SUB_CATEGORIES = {"trafficJam": "traffic_jams", "carStopped": "stopped_vehicles", "carAccident": "accidents",
                   "crowdAboveThreshold": "crowd_alerts", "civilDisorder": "civil_disorder"}
 CAMERA_COLUMNS = ["camera_name", "ward_code_2025", "ward_name_2025", "district", "owner_code", "analytics_profile"]
@@ -57,8 +70,13 @@ def _share(part: F.Column, whole: F.Column) -> F.Column:
     return F.when(whole > 0, part / whole).otherwise(F.lit(0.0))
 
 
-def camera_windows(traffic: DataFrame) -> DataFrame:
-    """Per camera and 5-minute window, with the congestion index."""
+WINDOW_SUMS = ["camera_id", "window_start", "window_end", "local_date", "local_time", "local_hour", *CAMERA_COLUMNS,
+               "observations", "intensity", *VEHICLE_TYPES, "stopped_vehicles", "congested_observations",
+               "average_speed_kmh"]
+
+
+def window_sums(traffic: DataFrame) -> DataFrame:
+    """Per camera and 5-minute window: the sums of its observations (``WINDOW_SUMS``), before the index."""
     window_start = F.timestamp_seconds(F.floor(F.unix_seconds("observed_from") / WINDOW_S) * WINDOW_S)
     speed_weight = F.when(F.col("average_speed_kmh").isNotNull(), F.col("intensity")).otherwise(0)
     sums = (traffic.withColumn("window_start", window_start)
@@ -70,17 +88,26 @@ def camera_windows(traffic: DataFrame) -> DataFrame:
                  F.sum(F.coalesce(F.col("average_speed_kmh") * F.col("intensity"), F.lit(0.0))).alias("_speed_x"),
                  F.sum(speed_weight).alias("_speed_w"),
                  *[F.first(c).alias(c) for c in CAMERA_COLUMNS]))
-    p85 = sums.groupBy("camera_id").agg(F.percentile("intensity", P85).alias("p85_intensity"))
+    return (sums.withColumn("average_speed_kmh", F.when(F.col("_speed_w") > 0, F.col("_speed_x") / F.col("_speed_w")))
+            .withColumn("window_end", F.col("window_start") + F.expr("INTERVAL 5 MINUTES"))
+            .select(*[c for c in WINDOW_SUMS if not c.startswith("local_")], *_local(F.col("window_start")))
+            .select(*WINDOW_SUMS))
+
+
+def camera_windows(sums: DataFrame, dates: DataFrame) -> DataFrame:
+    """Per camera and 5-minute window of the local days in ``dates`` (one column, ``local_date``), with the
+    congestion index against the camera's p85 over the 28 days ending with the window's day; ``sums``
+    must hold those days and the 27 before them."""
+    reference = (sums.select("camera_id", "intensity", F.explode(F.sequence(
+        "local_date", F.date_add("local_date", REFERENCE_DAYS - 1))).alias("local_date"))
+        .join(F.broadcast(dates), "local_date")
+        .groupBy("camera_id", "local_date").agg(F.percentile("intensity", P85).alias("p85_intensity")))
     load = F.least(F.lit(1.0), _share(F.col("intensity"), F.col("p85_intensity")))
     congested_share = _share(F.col("congested_observations"), F.col("observations"))
-    return (sums.join(p85, "camera_id")
+    return (sums.join(F.broadcast(dates), "local_date").join(reference, ["camera_id", "local_date"])
             .withColumn("congested_share", congested_share)
             .withColumn("congestion_index", F.round(LOAD_WEIGHT * load + CONGESTED_WEIGHT * congested_share, 4))
-            .withColumn("average_speed_kmh", F.when(F.col("_speed_w") > 0, F.col("_speed_x") / F.col("_speed_w")))
-            .select("camera_id", "window_start", (F.col("window_start") + F.expr("INTERVAL 5 MINUTES")).alias(
-                "window_end"), *_local(F.col("window_start")), *CAMERA_COLUMNS, "observations", "intensity",
-                *VEHICLE_TYPES, "stopped_vehicles", "congested_observations", "congested_share",
-                "average_speed_kmh", "p85_intensity", "congestion_index"))
+            .select(*WINDOW_SUMS[:-1], "congested_share", "average_speed_kmh", "p85_intensity", "congestion_index"))
 
 
 def ward_windows(cameras: DataFrame) -> DataFrame:
@@ -149,26 +176,113 @@ def built(settings: Settings | None = None) -> bool:
     return all(delta.exists(uri(settings, DOMAIN, name)) for name in ("registry", *OUTPUTS))
 
 
-def run(settings: Settings | None = None, spark=None) -> dict[str, int]:
-    """Rebuild the 5-minute traffic tables and the daily hotspots from silver events; returns row counts."""
+def _input_uris(settings: Settings) -> dict[str, str]:
+    return {name: silver_uri(settings, DOMAIN, name) for name in TABLES.values()}
+
+
+def processed_versions(settings: Settings) -> dict[str, int] | None:
+    """The silver event tables' versions the outputs were last built from (None: build everything)."""
+    uris = [silver_uri(settings, DOMAIN, name) for name in OUTPUTS]
+    if not all(delta.exists(uri) for uri in uris):
+        return None
+    if any(list(delta.table(uri).metadata().partition_columns) != ["local_date"] for uri in uris):
+        return None                        # built before the outputs were partitioned by day
+    seen = [delta.table(uri).history(1)[0].get(INPUT_VERSIONS) for uri in uris]
+    if not all(seen) or len(set(seen)) > 1:   # a run stopped between two outputs' commits
+        return None
+    return json.loads(seen[0])
+
+
+def touched_local_dates(settings: Settings, since: dict[str, int]) -> set[dt.date] | None:
+    """The local days holding events of the ``event_date`` partitions camera_events replaced after the
+    versions in ``since``; None when that cannot be told (then everything is rebuilt)."""
+    dates: set[dt.date] = set()
+    for name, uri in _input_uris(settings).items():
+        if name not in since:
+            return None
+        table = delta.table(uri)
+        newer = [h for h in table.history() if h.get("version", -1) > since[name]]
+        if len(newer) != table.version() - since[name]:     # log entries cleaned up
+            return None
+        for commit in newer:
+            replaced = commit.get(EVENT_DATES)
+            if replaced is None and commit.get("citylake.operation") == "repartition":
+                continue
+            if replaced is None or replaced == "all":
+                return None
+            for day in filter(None, replaced.split(",")):
+                utc = dt.date.fromisoformat(day)   # 00:00–16:59 UTC is that day in Ho Chi Minh City,
+                dates |= {utc, utc + dt.timedelta(days=1)}  # 17:00–23:59 the next
+    return dates
+
+
+def _held_dates(uri: str) -> set[dt.date]:
+    if not delta.exists(uri):
+        return set()
+    return {dt.date.fromisoformat(p["local_date"]) for p in delta.table(uri).partitions()}
+
+
+def _iso(dates) -> list[str]:
+    return sorted(d.isoformat() for d in dates)
+
+
+def run(settings: Settings | None = None, spark=None, full: bool = False) -> dict[str, int]:
+    """Build the 5-minute traffic tables and the daily hotspots from silver events, for the local days
+    that changed since the last run (every day when ``full``); returns row counts."""
     settings = settings or get_settings()
+    inputs = _input_uris(settings)
+    versions = {name: delta.table(uri).version() for name, uri in inputs.items()}
+    seen = None if full else processed_versions(settings)
+    touched = None if seen is None else (set() if seen == versions else touched_local_dates(settings, seen))
+    if touched is not None and not touched:
+        log.info("camera analytics: no new silver events since %s", seen)
+        return {"local_dates_rebuilt": 0, **{n: delta.table(silver_uri(settings, DOMAIN, n)).count() for n in OUTPUTS}}
     spark = spark or spark_session("camera_analytics", settings)
-    read = {name: delta.read_spark(spark, silver_uri(settings, DOMAIN, name))
-            for name in ("traffic_flow_observed", "crowd_flow_observed", "alerts")}
-    meta = {"citylake.job": "camera_analytics"}
-    cameras = camera_windows(read["traffic_flow_observed"]).cache()
-    daily = daily_counts(read["alerts"], read["crowd_flow_observed"]).cache()
-    outputs = {"traffic_flow_5min": (cameras, ["local_date"]),
-               "traffic_flow_ward_5min": (ward_windows(cameras), ["local_date"]),
-               "hotspots_camera_daily": (ranked(daily, "camera_id"), []),
-               "hotspots_ward_daily": (ranked(ward_hotspots(daily), "ward_code_2025"), [])}
-    counts = {}
-    for name, (df, partitions) in outputs.items():
+    windows_uri = silver_uri(settings, DOMAIN, "traffic_flow_5min")
+    if touched is None:
+        read = {name: delta.read_spark(spark, uri) for name, uri in inputs.items()}
+        sums = window_sums(read["traffic_flow_observed"]).cache()
+        rebuilt = {r[0] for r in sums.select("local_date").distinct().collect()}
+        filters = None
+    else:
+        # the local days whose 28-day reference includes a touched day are rebuilt too
+        later = {d for d in _held_dates(windows_uri) - touched
+                 if any(t < d < t + dt.timedelta(days=REFERENCE_DAYS) for t in touched)}
+        rebuilt = touched | later
+        event_dates = _iso({t + dt.timedelta(days=k) for t in touched for k in (-1, 0, 1)})
+        read = {name: delta.read_spark(spark, uri, partition_filters=[("event_date", "in", event_dates)])
+                .filter(F.col("event_date").isin(event_dates)) for name, uri in inputs.items()}
+        fresh = window_sums(read["traffic_flow_observed"]).filter(F.col("local_date").isin(_iso(touched)))
+        first = min(rebuilt) - dt.timedelta(days=REFERENCE_DAYS - 1)
+        reference = [d for d in _held_dates(windows_uri) - touched if first <= d <= max(rebuilt)]
+        sums = fresh
+        if reference:
+            held = delta.read_spark(spark, windows_uri, partition_filters=[("local_date", "in", _iso(reference))])
+            sums = fresh.unionByName(held.select(*WINDOW_SUMS))
+        sums = sums.cache()
+        filters = _iso(rebuilt)
+    dates = spark.createDataFrame([(d,) for d in sorted(rebuilt)], "local_date date")
+    cameras = camera_windows(sums, dates).cache()
+    daily = daily_counts(read["alerts"], read["crowd_flow_observed"])
+    if touched is not None:
+        daily = daily.filter(F.col("local_date").isin(_iso(touched)))
+    daily = daily.cache()
+    meta = {"citylake.job": "camera_analytics", INPUT_VERSIONS: json.dumps(versions, sort_keys=True),
+            LOCAL_DATES: "all" if filters is None else ",".join(filters)}
+    # hotspots do not depend on the reference: only the touched days change
+    hotspot_filters = None if touched is None else _iso(touched)
+    outputs = {"traffic_flow_5min": (cameras, filters),
+               "traffic_flow_ward_5min": (ward_windows(cameras), filters),
+               "hotspots_camera_daily": (ranked(daily, "camera_id"), hotspot_filters),
+               "hotspots_ward_daily": (ranked(ward_hotspots(daily), "ward_code_2025"), hotspot_filters)}
+    counts = {"local_dates_rebuilt": "all" if filters is None else len(filters)}
+    for name, (df, days) in outputs.items():
         target = silver_uri(settings, DOMAIN, name)
-        delta.write_spark(df, target, mode="overwrite", partition_by=partitions, metadata=meta)
+        delta.write_spark(df, target, mode="overwrite", partition_by=["local_date"], metadata=meta,
+                          partition_filters=None if days is None else [("local_date", "in", days)])
         counts[name] = delta.table(target).count()
-    cameras.unpersist()
-    daily.unpersist()
+    for df in (sums, cameras, daily):
+        df.unpersist()
     log.info("camera analytics: %s", counts)
     return counts
 

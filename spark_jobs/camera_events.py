@@ -49,6 +49,7 @@ TABLES = {"TrafficFlowObserved": "traffic_flow_observed", "CrowdFlowObserved": "
           "Alert": "alerts"}
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 BRONZE_VERSION = "citylake.bronze_version"
+EVENT_DATES = "citylake.event_dates"      # the event_date partitions a commit replaced ("all": every one)
 
 _COMMON = [StructField("eventId", StringType()), StructField("cameraId", StringType()),
            StructField("dateObserved", StringType()), StructField("source", StringType())]
@@ -168,8 +169,9 @@ def processed_version(settings: Settings) -> int | None:
     uris = [silver_uri(settings, DOMAIN, name) for name in (*TABLES.values(), QUARANTINE)]
     if not all(delta.exists(uri) for uri in uris):
         return None
-    version = delta.table(uris[0]).history(1)[0].get(BRONZE_VERSION)
-    return int(version) if version else None
+    # the oldest of the four: a run stopped between two tables' commits is made good by the next
+    versions = [delta.table(uri).history(1)[0].get(BRONZE_VERSION) for uri in uris]
+    return min(int(v) for v in versions) if all(versions) else None
 
 
 def touched_dates(settings: Settings, since_version: int | None) -> list[str] | None:
@@ -213,7 +215,7 @@ def run(settings: Settings | None = None, spark=None, full: bool = False) -> dic
     cameras = registry(spark, settings).cache()
     filters = None if dates is None else [("event_date", "in", dates)]
     meta = {"citylake.job": "camera_events", BRONZE_VERSION: "" if version is None else str(version),
-            "citylake.event_dates": "all" if dates is None else ",".join(dates)}
+            EVENT_DATES: "all" if dates is None else ",".join(dates)}
     counts = {"bronze_unique_events": events.count(), "event_dates_rebuilt": "all" if dates is None else len(dates)}
     quarantine = None
     for event_type, name in TABLES.items():

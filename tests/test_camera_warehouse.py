@@ -4,6 +4,7 @@ registry → bronze → silver; bronze events (duplicates and an unknown camera 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pyarrow as pa
 import pytest
@@ -221,6 +222,18 @@ def test_camera_silver_passes_its_audit(camera_lake):
     assert len(audit_camera_silver(camera_lake["settings"])) == len(CAMERA_SUITES)
 
 
+def _add_traffic(settings, cam: dict, start: dt.datetime, motorcycles: int = 10) -> None:
+    """Four one-minute observations from ``start`` into bronze (one redelivered), ingested an hour later."""
+    new = [events.traffic_flow(cam["camera_id"], start + i * MINUTE, start + (i + 1) * MINUTE,
+                               _counts(motorcycles, 2), cam["longitude"], cam["latitude"], congested=False)
+           for i in range(4)]
+    rows = _rows(new + new[:1], 3)
+    stamp = events.BRONZE_SCHEMA.field("_ingested_at").type
+    ingested = pa.array([start + dt.timedelta(hours=1)] * rows.num_rows, stamp)
+    rows = rows.set_column(rows.schema.get_field_index("_ingested_at"), "_ingested_at", ingested)
+    delta.write_arrow(rows, bronze_uri(settings, "cameras", "events"), partition_by=["event_date"])
+
+
 def test_a_new_day_of_events_rebuilds_only_that_day(camera_lake, spark):
     """Incremental silver: bronze unchanged → nothing written; events of a new day → that day's
     partition replaced (plus any day ingested within the late-commit margin of the last run), the
@@ -234,13 +247,7 @@ def test_a_new_day_of_events_rebuilds_only_that_day(camera_lake, spark):
     assert delta.table(uri).version() == version
 
     def add_day(day: dt.datetime) -> None:
-        new = [events.traffic_flow(a["camera_id"], day + i * MINUTE, day + (i + 1) * MINUTE, _counts(10, 2),
-                                   a["longitude"], a["latitude"], congested=False) for i in range(4)]
-        rows = _rows(new + new[:1], 3)   # one redelivered; ingested an hour after the day's events
-        stamp = events.BRONZE_SCHEMA.field("_ingested_at").type
-        ingested = pa.array([day + dt.timedelta(hours=1)] * rows.num_rows, stamp)
-        rows = rows.set_column(rows.schema.get_field_index("_ingested_at"), "_ingested_at", ingested)
-        delta.write_arrow(rows, bronze_uri(settings, "cameras", "events"), partition_by=["event_date"])
+        _add_traffic(settings, a, day)
 
     before = delta.table(uri).count()
     day2, day3 = T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2)
@@ -255,3 +262,60 @@ def test_a_new_day_of_events_rebuilds_only_that_day(camera_lake, spark):
     assert counts["event_dates_rebuilt"] == 1 and counts["traffic_flow_observed"] == before + 8
     assert delta.table(uri).history(1)[0]["citylake.event_dates"] == day3.date().isoformat()
     assert sorted(f for f in delta.table(uri).file_uris() if "event_date=" + day3.date().isoformat() not in f) == kept
+
+
+def test_analytics_rebuild_only_the_days_that_changed_and_agree_with_a_full_rebuild(camera_lake, spark):
+    """Incremental analytics: nothing new → nothing written; a new day → that local day (and the next,
+    which its UTC date reaches) replaced, every other day's files kept; late events for an old day →
+    that day and the later days whose 28-day p85 reference includes it; and all of it the same as a
+    full rebuild. (Last in the module: it adds events.)"""
+    import numpy as np
+
+    from spark_jobs import camera_analytics, camera_events
+
+    settings, a = camera_lake["settings"], camera_lake["a"]
+    uris = {name: silver_uri(settings, "cameras", name) for name in camera_analytics.OUTPUTS}
+    windows = uris["traffic_flow_5min"]
+
+    def files_outside(uri, days):
+        return sorted(f for f in delta.table(uri).file_uris() if not any(f"local_date={d}" in f for d in days))
+
+    def rows(uri):
+        return sorted(delta.read_arrow(uri).to_pylist(), key=lambda r: json.dumps(r, sort_keys=True, default=str))
+
+    camera_analytics.run(settings, spark)                  # catch up with the events the tests above added
+    versions = {n: delta.table(u).version() for n, u in uris.items()}
+    assert camera_analytics.run(settings, spark)["local_dates_rebuilt"] == 0
+    assert {n: delta.table(u).version() for n, u in uris.items()} == versions
+
+    # a new day, three weeks on: 12:00 UTC is 19:00 local, so only that local day has windows
+    late_day = T0 + dt.timedelta(days=20, hours=12)
+    local = [(late_day + dt.timedelta(days=k)).date().isoformat() for k in (0, 1)]
+    kept = {n: files_outside(u, local) for n, u in uris.items()}
+    _add_traffic(settings, a, late_day)
+    camera_events.run(settings, spark)
+    counts = camera_analytics.run(settings, spark)
+    assert counts["local_dates_rebuilt"] == 2
+    assert delta.table(windows).history(1)[0][camera_analytics.LOCAL_DATES] == ",".join(local)
+    assert {n: files_outside(u, local) for n, u in uris.items()} == kept
+    day_rows = [r for r in delta.read_arrow(windows).to_pylist() if r["local_date"].isoformat() == local[0]]
+    assert len(day_rows) == 1 and day_rows[0]["intensity"] == 4 * 12
+    p85_before = day_rows[0]["p85_intensity"]
+
+    # late events for the second day: that day is rebuilt, and the late day whose reference includes it
+    second = T0 + dt.timedelta(days=1, hours=5)                  # 12:00 local on 3 March
+    _add_traffic(settings, a, second, motorcycles=200)
+    camera_events.run(settings, spark)
+    camera_analytics.run(settings, spark)
+    rebuilt = delta.table(windows).history(1)[0][camera_analytics.LOCAL_DATES].split(",")
+    assert second.date().isoformat() in rebuilt and local[0] in rebuilt
+    mine = [r for r in delta.read_arrow(windows).to_pylist() if r["camera_id"] == a["camera_id"]]
+    day = dt.date.fromisoformat(local[0])
+    reference = [r["intensity"] for r in mine if day - dt.timedelta(days=27) <= r["local_date"] <= day]
+    late = next(r for r in mine if r["local_date"] == day)
+    assert late["p85_intensity"] == pytest.approx(float(np.percentile(reference, 85)))
+    assert late["p85_intensity"] > p85_before
+
+    incremental = {n: rows(u) for n, u in uris.items()}
+    assert camera_analytics.run(settings, spark, full=True)["local_dates_rebuilt"] == "all"
+    assert {n: rows(u) for n, u in uris.items()} == incremental

@@ -51,6 +51,22 @@ def test_spark_reads_the_snapshot_not_the_folder(spark, tmp_path):
     assert set(df.columns) == {"id", "ward", "name", "seen_at"}
 
 
+def test_partition_pruned_read_and_repartitioning_overwrite(spark, tmp_path):
+    uri = str(tmp_path / "t")
+    delta.write_spark(_frame(spark, 90), uri)                              # unpartitioned
+    with pytest.raises(ValueError, match="only a whole-table overwrite"):
+        delta.write_spark(_frame(spark, 9), uri, mode="append", partition_by=["ward"])
+    assert DeltaTable(uri).count() == 90 and DeltaTable(uri).metadata().partition_columns == []
+    delta.write_spark(_frame(spark, 30), uri, mode="overwrite", partition_by=["ward"], metadata={"job": "j"})
+    table = DeltaTable(uri)
+    assert table.metadata().partition_columns == ["ward"] and table.count() == 30
+    assert table.history(1)[0]["job"] == "j" and "job" not in table.history(2)[1]
+    assert {a["partition.ward"] for a in pa.table(table.get_add_actions(flatten=True)).to_pylist()} == {"0", "1", "2"}
+    assert delta.read_spark(spark, uri, version=0).count() == 90           # time travel keeps the old
+    some = delta.read_spark(spark, uri, partition_filters=[("ward", "in", ["1", "2"])])
+    assert some.count() == 20 and {r.ward for r in some.select("ward").distinct().collect()} == {"1", "2"}
+
+
 def test_append_and_empty_table(spark, tmp_path):
     uri = str(tmp_path / "t")
     delta.write_spark(_frame(spark, 5), uri)
