@@ -94,17 +94,24 @@ def window_sums(traffic: DataFrame) -> DataFrame:
             .select(*WINDOW_SUMS))
 
 
-def camera_windows(sums: DataFrame, dates: DataFrame) -> DataFrame:
-    """Per camera and 5-minute window of the local days in ``dates`` (one column, ``local_date``), with the
-    congestion index against the camera's p85 over the 28 days ending with the window's day; ``sums``
-    must hold those days and the 27 before them."""
-    reference = (sums.select("camera_id", "intensity", F.explode(F.sequence(
-        "local_date", F.date_add("local_date", REFERENCE_DAYS - 1))).alias("local_date"))
-        .join(F.broadcast(dates), "local_date")
-        .groupBy("camera_id", "local_date").agg(F.percentile("intensity", P85).alias("p85_intensity")))
+def camera_windows(sums: DataFrame, days: list[dt.date], spark, reference: DataFrame | None = None) -> DataFrame:
+    """Per camera and 5-minute window of the local ``days`` (from ``sums``), with the congestion index
+    against the camera's p85 over the 28 days ending with the window's day. ``reference`` (camera_id,
+    local_date, intensity; default: ``sums``) must hold those days and the 27 before them."""
+    first, last = (F.lit(min(days)), F.lit(max(days))) if days else (F.lit(None).cast("date"),) * 2
+    dates = spark.createDataFrame([(d,) for d in sorted(days)], "local_date date")
+    # each window counts towards the days of ``days`` up to 27 days after its own (bounded first, so a
+    # day's rebuild does not multiply the whole reference by 28)
+    p85 = ((sums if reference is None else reference)
+           .filter((F.col("local_date") >= F.date_sub(first, REFERENCE_DAYS - 1)) & (F.col("local_date") <= last))
+           .select("camera_id", "intensity", F.explode(F.sequence(
+               F.greatest("local_date", first), F.least(F.date_add("local_date", REFERENCE_DAYS - 1), last)))
+               .alias("local_date"))
+           .join(F.broadcast(dates), "local_date")
+           .groupBy("camera_id", "local_date").agg(F.percentile("intensity", P85).alias("p85_intensity")))
     load = F.least(F.lit(1.0), _share(F.col("intensity"), F.col("p85_intensity")))
     congested_share = _share(F.col("congested_observations"), F.col("observations"))
-    return (sums.join(F.broadcast(dates), "local_date").join(reference, ["camera_id", "local_date"])
+    return (sums.join(F.broadcast(dates), "local_date").join(p85, ["camera_id", "local_date"])
             .withColumn("congested_share", congested_share)
             .withColumn("congestion_index", F.round(LOAD_WEIGHT * load + CONGESTED_WEIGHT * congested_share, 4))
             .select(*WINDOW_SUMS[:-1], "congested_share", "average_speed_kmh", "p85_intensity", "congestion_index"))
@@ -201,8 +208,11 @@ def touched_local_dates(settings: Settings, since: dict[str, int]) -> set[dt.dat
         if name not in since:
             return None
         table = delta.table(uri)
-        newer = [h for h in table.history() if h.get("version", -1) > since[name]]
-        if len(newer) != table.version() - since[name]:     # log entries cleaned up
+        count = table.version() - since[name]
+        if count < 0:                                       # the table was recreated
+            return None
+        newer = [h for h in table.history(count) if h.get("version", -1) > since[name]] if count else []
+        if len(newer) != count:                             # log entries cleaned up
             return None
         for commit in newer:
             replaced = commit.get(EVENT_DATES)
@@ -241,7 +251,7 @@ def run(settings: Settings | None = None, spark=None, full: bool = False) -> dic
     windows_uri = silver_uri(settings, DOMAIN, "traffic_flow_5min")
     if touched is None:
         read = {name: delta.read_spark(spark, uri) for name, uri in inputs.items()}
-        sums = window_sums(read["traffic_flow_observed"]).cache()
+        sums = cached = window_sums(read["traffic_flow_observed"]).cache()
         rebuilt = {r[0] for r in sums.select("local_date").distinct().collect()}
         filters = None
     else:
@@ -252,17 +262,22 @@ def run(settings: Settings | None = None, spark=None, full: bool = False) -> dic
         event_dates = _iso({t + dt.timedelta(days=k) for t in touched for k in (-1, 0, 1)})
         read = {name: delta.read_spark(spark, uri, partition_filters=[("event_date", "in", event_dates)])
                 .filter(F.col("event_date").isin(event_dates)) for name, uri in inputs.items()}
-        fresh = window_sums(read["traffic_flow_observed"]).filter(F.col("local_date").isin(_iso(touched)))
+        fresh = cached = (window_sums(read["traffic_flow_observed"])
+                          .filter(F.col("local_date").isin(_iso(touched))).cache())
+        # the days not touched come from the windows already built: all their columns for the later
+        # days rebuilt, only the intensities for the rest of the 28-day reference
         first = min(rebuilt) - dt.timedelta(days=REFERENCE_DAYS - 1)
-        reference = [d for d in _held_dates(windows_uri) - touched if first <= d <= max(rebuilt)]
-        sums = fresh
-        if reference:
-            held = delta.read_spark(spark, windows_uri, partition_filters=[("local_date", "in", _iso(reference))])
-            sums = fresh.unionByName(held.select(*WINDOW_SUMS))
-        sums = sums.cache()
+        held = [d for d in _held_dates(windows_uri) - touched if first <= d <= max(rebuilt)]
+        sums, reference = fresh, fresh.select("camera_id", "local_date", "intensity")
+        if later:
+            sums = sums.unionByName(delta.read_spark(spark, windows_uri, partition_filters=[
+                ("local_date", "in", _iso(later))]).select(*WINDOW_SUMS))
+        if held:
+            reference = reference.unionByName(delta.read_spark(spark, windows_uri, partition_filters=[
+                ("local_date", "in", _iso(held))]).select("camera_id", "local_date", "intensity"))
         filters = _iso(rebuilt)
-    dates = spark.createDataFrame([(d,) for d in sorted(rebuilt)], "local_date date")
-    cameras = camera_windows(sums, dates).cache()
+    cameras = camera_windows(sums, sorted(rebuilt), spark,
+                             reference=None if touched is None else reference).cache()
     daily = daily_counts(read["alerts"], read["crowd_flow_observed"])
     if touched is not None:
         daily = daily.filter(F.col("local_date").isin(_iso(touched)))
@@ -281,7 +296,7 @@ def run(settings: Settings | None = None, spark=None, full: bool = False) -> dic
         delta.write_spark(df, target, mode="overwrite", partition_by=["local_date"], metadata=meta,
                           partition_filters=None if days is None else [("local_date", "in", days)])
         counts[name] = delta.table(target).count()
-    for df in (sums, cameras, daily):
+    for df in (cached, cameras, daily):
         df.unpersist()
     log.info("camera analytics: %s", counts)
     return counts
