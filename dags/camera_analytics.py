@@ -15,6 +15,9 @@ Every 15 minutes:
 4. **audit**: Great Expectations on every camera table (`expectations/camera_suites.py`).
 
 The camera tables are Assets: `warehouse_marts` rebuilds the transport marts when they change.
+
+Trigger with `{"full_rebuild": true}` to rebuild every day from all of bronze instead (after a
+registry correction that should reach past days, say).
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ import os
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import chain, dag, task
+from airflow.sdk import Param, chain, dag, task
 
 from citylake.assets import camera_silver_assets
 
@@ -35,6 +38,8 @@ from citylake.assets import camera_silver_assets
     catchup=False,
     max_active_runs=1,
     tags=["cameras", "stream", "spark", "silver"],
+    params={"full_rebuild": Param(False, type="boolean",
+                                  description="rebuild every day of the camera silver and analytics tables")},
     default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
                   "retry_delay": timedelta(seconds=20)},
 )
@@ -47,16 +52,16 @@ def camera_analytics():
         return {name: {k: v for k, v in out.items() if k != "metrics"} for name, out in compact(get_settings()).items()}
 
     @task
-    def build_camera_silver() -> dict:
+    def build_camera_silver(params=None) -> dict:
         from spark_jobs import camera_events
 
-        return camera_events.run()
+        return camera_events.run(full=bool((params or {}).get("full_rebuild")))
 
     @task
-    def build_camera_analytics() -> dict:
+    def build_camera_analytics(params=None) -> dict:
         from spark_jobs import camera_analytics as job
 
-        return job.run()
+        return job.run(full=bool((params or {}).get("full_rebuild")))
 
     # write-audit-publish: the marts hear of new camera tables only once the audit has passed
     @task(outlets=camera_silver_assets())

@@ -102,6 +102,17 @@ def test_camera_feed_through_mqtt_and_the_camera_dag(deployment, mqtt):
     flows = delta.read_arrow(silver_uri(settings, "cameras", "crowd_flow_observed"), columns=["camera_id"])
     assert flows.num_rows > 0
 
+    # an operator's full rebuild, through the DAG's params: every day rebuilt, the same rows
+    from spark_jobs.camera_analytics import LOCAL_DATES
+
+    uri = silver_uri(settings, "cameras", "traffic_flow_5min")
+    before = delta.table(uri)
+    state, tasks = run_dag("camera_analytics", {"full_rebuild": True})
+    assert state == "success", tasks
+    after = delta.table(uri)
+    assert after.version() > before.version() and after.history(1)[0][LOCAL_DATES] == "all"
+    assert after.count() == before.count()
+
 
 def test_marts_dag_builds_and_audits_every_leadership_mart(deployment):
     settings = deployment
