@@ -216,8 +216,9 @@ def touched_local_dates(settings: Settings, since: dict[str, int]) -> set[dt.dat
             return None
         for commit in newer:
             replaced = commit.get(EVENT_DATES)
-            if replaced is None and commit.get("citylake.operation") == "repartition":
-                continue
+            if replaced is None and (commit.get("citylake.operation") == "repartition"
+                                     or commit.get("operation") in ("OPTIMIZE", "VACUUM START", "VACUUM END")):
+                continue                                    # rows unchanged
             if replaced is None or replaced == "all":
                 return None
             for day in filter(None, replaced.split(",")):
