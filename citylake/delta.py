@@ -59,6 +59,23 @@ def write_arrow(data: pa.Table, uri: str | DeltaTable, mode: str = "append", par
                     commit_properties=commit_properties(app_id, app_version, metadata))
 
 
+def replace_if_changed(data: pa.Table, uri: str) -> bool:
+    """Overwrite the table with ``data`` (schema included) unless it holds exactly those rows already;
+    returns whether it wrote. Reference tables rebuilt from code on every run then add no version, and
+    two jobs refreshing the same one at once do not race for the same overwrite."""
+    if exists(uri):
+        held = read_arrow(uri)
+        if held.schema.equals(data.schema) and held.num_rows == data.num_rows:
+            keys = [(name, "ascending") for name in data.column_names]
+            try:
+                if held.sort_by(keys).equals(data.sort_by(keys)):
+                    return False
+            except pa.ArrowNotImplementedError:           # a column Arrow cannot sort: write it
+                pass
+    write_arrow(data, uri, mode="overwrite", schema_mode="overwrite")
+    return True
+
+
 # ----------------------------------------------------------------------------------------------
 # Spark side
 # ----------------------------------------------------------------------------------------------

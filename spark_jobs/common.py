@@ -27,7 +27,7 @@ def first_reason(*checks) -> F.Column:
 
 
 def ensure_ward_mapping(spark, settings: Settings) -> DataFrame:
-    """The reference table is rebuilt from the package on every run (cheap, and follows upgrades)."""
+    """The reference table follows the package: refreshed when it differs (after an upgrade), else kept."""
     uri = silver_uri(settings, "reference", "ward_mapping_2025")
-    delta.write_arrow(ward_mapping_2025(), uri, mode="overwrite", schema_mode="overwrite")
+    delta.replace_if_changed(ward_mapping_2025(), uri)
     return delta.read_spark(spark, uri)

@@ -87,3 +87,16 @@ def test_racing_writers_with_same_app_version_conflict(tmp_path):
     with pytest.raises(CommitFailedError):
         stale.create_write_transaction([], "append", data.schema,
                                        commit_properties=delta.commit_properties("ingest", 2))
+
+
+def test_replace_if_changed_adds_a_version_only_when_the_rows_differ(tmp_path):
+    uri = str(tmp_path / "ref")
+    data = pa.table({"code": ["26734", "26737", "26740"], "name": ["Bến Nghé", "Đa Kao", "Bến Thành"]})
+    assert delta.replace_if_changed(data, uri) is True
+    assert delta.replace_if_changed(data.take([2, 0, 1]), uri) is False      # same rows, another order
+    assert DeltaTable(uri).version() == 0
+    changed = data.set_column(1, "name", pa.array(["Sài Gòn", "Tân Định", "Bến Thành"]))
+    assert delta.replace_if_changed(changed, uri) is True
+    assert DeltaTable(uri).version() == 1 and delta.read_arrow(uri).equals(changed)
+    wider = changed.append_column("level", pa.array(["ward"] * 3))
+    assert delta.replace_if_changed(wider, uri) is True and delta.read_arrow(uri).column_names == wider.column_names

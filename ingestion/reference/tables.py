@@ -55,6 +55,6 @@ def write(settings: Settings | None = None) -> dict[str, int]:
     settings = settings or get_settings()
     counts = {}
     for name, data in build().items():
-        delta.write_arrow(data, silver_uri(settings, "reference", name), mode="overwrite", schema_mode="overwrite")
+        delta.replace_if_changed(data, silver_uri(settings, "reference", name))
         counts[name] = data.num_rows
     return counts
