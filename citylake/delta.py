@@ -199,10 +199,11 @@ def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] 
     partition_by = list(partition_by or [])
     # timestamps are UTC instants in Delta (the session time zone is UTC: citylake.spark)
     arrow_schema = to_arrow_schema(df.schema, timezone="UTC")
-    repartition = exists(uri) and list(DeltaTable(uri).metadata().partition_columns) != partition_by
+    held = list(DeltaTable(uri).metadata().partition_columns) if exists(uri) else partition_by
+    repartition = held != partition_by
     if repartition and (mode != "overwrite" or partition_filters):
-        raise ValueError(f"{uri} is partitioned by {DeltaTable(uri).metadata().partition_columns}, not "
-                         f"{partition_by}: only a whole-table overwrite can change that")
+        raise ValueError(f"{uri} is partitioned by {held}, not {partition_by}: only a whole-table "
+                         "overwrite can change that")
     if partition_by:
         df = df.repartition(*partition_by)
     run_id = uuid.uuid4().hex[:12]

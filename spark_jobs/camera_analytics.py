@@ -94,15 +94,15 @@ def window_sums(traffic: DataFrame) -> DataFrame:
             .select(*WINDOW_SUMS))
 
 
-def camera_windows(sums: DataFrame, days: list[dt.date], spark, reference: DataFrame | None = None) -> DataFrame:
+def camera_windows(sums: DataFrame, reference: DataFrame, days: list[dt.date], spark) -> DataFrame:
     """Per camera and 5-minute window of the local ``days`` (from ``sums``), with the congestion index
     against the camera's p85 over the 28 days ending with the window's day. ``reference`` (camera_id,
-    local_date, intensity; default: ``sums``) must hold those days and the 27 before them."""
+    local_date, intensity) must hold those days and the 27 before them."""
     first, last = (F.lit(min(days)), F.lit(max(days))) if days else (F.lit(None).cast("date"),) * 2
     dates = spark.createDataFrame([(d,) for d in sorted(days)], "local_date date")
     # each window counts towards the days of ``days`` up to 27 days after its own (bounded first, so a
     # day's rebuild does not multiply the whole reference by 28)
-    p85 = ((sums if reference is None else reference)
+    p85 = (reference
            .filter((F.col("local_date") >= F.date_sub(first, REFERENCE_DAYS - 1)) & (F.col("local_date") <= last))
            .select("camera_id", "intensity", F.explode(F.sequence(
                F.greatest("local_date", first), F.least(F.date_add("local_date", REFERENCE_DAYS - 1), last)))
@@ -192,9 +192,10 @@ def processed_versions(settings: Settings) -> dict[str, int] | None:
     uris = [silver_uri(settings, DOMAIN, name) for name in OUTPUTS]
     if not all(delta.exists(uri) for uri in uris):
         return None
-    if any(list(delta.table(uri).metadata().partition_columns) != ["local_date"] for uri in uris):
+    tables = [delta.table(uri) for uri in uris]
+    if any(list(t.metadata().partition_columns) != ["local_date"] for t in tables):
         return None                        # built before the outputs were partitioned by day
-    seen = [delta.table(uri).history(1)[0].get(INPUT_VERSIONS) for uri in uris]
+    seen = [t.history(1)[0].get(INPUT_VERSIONS) for t in tables]
     if not all(seen) or len(set(seen)) > 1:   # a run stopped between two outputs' commits
         return None
     return json.loads(seen[0])
@@ -252,13 +253,13 @@ def run(settings: Settings | None = None, spark=None, full: bool = False) -> dic
     windows_uri = silver_uri(settings, DOMAIN, "traffic_flow_5min")
     if touched is None:
         read = {name: delta.read_spark(spark, uri) for name, uri in inputs.items()}
-        sums = cached = window_sums(read["traffic_flow_observed"]).cache()
+        sums = reference = cached = window_sums(read["traffic_flow_observed"]).cache()
         rebuilt = {r[0] for r in sums.select("local_date").distinct().collect()}
         filters = None
     else:
+        held = _held_dates(windows_uri) - touched
         # the local days whose 28-day reference includes a touched day are rebuilt too
-        later = {d for d in _held_dates(windows_uri) - touched
-                 if any(t < d < t + dt.timedelta(days=REFERENCE_DAYS) for t in touched)}
+        later = {d for d in held if any(t < d < t + dt.timedelta(days=REFERENCE_DAYS) for t in touched)}
         rebuilt = touched | later
         event_dates = _iso({t + dt.timedelta(days=k) for t in touched for k in (-1, 0, 1)})
         read = {name: delta.read_spark(spark, uri, partition_filters=[("event_date", "in", event_dates)])
@@ -268,17 +269,17 @@ def run(settings: Settings | None = None, spark=None, full: bool = False) -> dic
         # the days not touched come from the windows already built: all their columns for the later
         # days rebuilt, only the intensities for the rest of the 28-day reference
         first = min(rebuilt) - dt.timedelta(days=REFERENCE_DAYS - 1)
-        held = [d for d in _held_dates(windows_uri) - touched if first <= d <= max(rebuilt)]
-        sums, reference = fresh, fresh.select("camera_id", "local_date", "intensity")
+        reference_only = [d for d in held - later if first <= d <= max(rebuilt)]
+        sums = fresh
         if later:
             sums = sums.unionByName(delta.read_spark(spark, windows_uri, partition_filters=[
                 ("local_date", "in", _iso(later))]).select(*WINDOW_SUMS))
-        if held:
+        reference = sums.select("camera_id", "local_date", "intensity")
+        if reference_only:
             reference = reference.unionByName(delta.read_spark(spark, windows_uri, partition_filters=[
-                ("local_date", "in", _iso(held))]).select("camera_id", "local_date", "intensity"))
+                ("local_date", "in", _iso(reference_only))]).select("camera_id", "local_date", "intensity"))
         filters = _iso(rebuilt)
-    cameras = camera_windows(sums, sorted(rebuilt), spark,
-                             reference=None if touched is None else reference).cache()
+    cameras = camera_windows(sums, reference, sorted(rebuilt), spark).cache()
     daily = daily_counts(read["alerts"], read["crowd_flow_observed"])
     if touched is not None:
         daily = daily.filter(F.col("local_date").isin(_iso(touched)))

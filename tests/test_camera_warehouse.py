@@ -246,18 +246,15 @@ def test_a_new_day_of_events_rebuilds_only_that_day(camera_lake, spark):
     assert camera_events.run(settings, spark)["event_dates_rebuilt"] == 0
     assert delta.table(uri).version() == version
 
-    def add_day(day: dt.datetime) -> None:
-        _add_traffic(settings, a, day)
-
     before = delta.table(uri).count()
     day2, day3 = T0 + dt.timedelta(days=1), T0 + dt.timedelta(days=2)
-    add_day(day2)
+    _add_traffic(settings, a, day2)
     counts = camera_events.run(settings, spark)
     assert counts["traffic_flow_observed"] == before + 4
     assert day2.date().isoformat() in delta.table(uri).history(1)[0]["citylake.event_dates"]
 
     kept = sorted(f for f in delta.table(uri).file_uris() if "event_date=" + day3.date().isoformat() not in f)
-    add_day(day3)
+    _add_traffic(settings, a, day3)
     counts = camera_events.run(settings, spark)
     assert counts["event_dates_rebuilt"] == 1 and counts["traffic_flow_observed"] == before + 8
     assert delta.table(uri).history(1)[0]["citylake.event_dates"] == day3.date().isoformat()
