@@ -59,6 +59,23 @@ def write_arrow(data: pa.Table, uri: str | DeltaTable, mode: str = "append", par
                     commit_properties=commit_properties(app_id, app_version, metadata))
 
 
+MAINTENANCE = ("OPTIMIZE", "VACUUM START", "VACUUM END")   # operations that leave the rows as they are
+
+
+def is_maintenance(commit: dict) -> bool:
+    """Whether a history entry is compaction or vacuum: the rows are unchanged."""
+    return commit.get("operation") in MAINTENANCE
+
+
+def job_metadata(table: DeltaTable, key: str, depth: int = 50) -> str | None:
+    """``key`` in the newest commit that is not maintenance: a job's bookkeeping (the versions it built
+    from) survives an OPTIMIZE or VACUUM run between two of its runs."""
+    for commit in table.history(depth):
+        if not is_maintenance(commit):
+            return commit.get(key)
+    return None
+
+
 def replace_if_changed(data: pa.Table, uri: str) -> bool:
     """Overwrite the table with ``data`` (schema included) unless it holds exactly those rows already;
     returns whether it wrote. Reference tables rebuilt from code on every run then add no version, and

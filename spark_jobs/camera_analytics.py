@@ -195,7 +195,7 @@ def processed_versions(settings: Settings) -> dict[str, int] | None:
     tables = [delta.table(uri) for uri in uris]
     if any(list(t.metadata().partition_columns) != ["local_date"] for t in tables):
         return None                        # built before the outputs were partitioned by day
-    seen = [t.history(1)[0].get(INPUT_VERSIONS) for t in tables]
+    seen = [delta.job_metadata(t, INPUT_VERSIONS) for t in tables]
     if not all(seen) or len(set(seen)) > 1:   # a run stopped between two outputs' commits
         return None
     return json.loads(seen[0])
@@ -217,9 +217,8 @@ def touched_local_dates(settings: Settings, since: dict[str, int]) -> set[dt.dat
             return None
         for commit in newer:
             replaced = commit.get(EVENT_DATES)
-            if replaced is None and (commit.get("citylake.operation") == "repartition"
-                                     or commit.get("operation") in ("OPTIMIZE", "VACUUM START", "VACUUM END")):
-                continue                                    # rows unchanged
+            if replaced is None and (delta.is_maintenance(commit) or commit.get("citylake.operation") == "repartition"):
+                continue                                    # no rows changed
             if replaced is None or replaced == "all":
                 return None
             for day in filter(None, replaced.split(",")):

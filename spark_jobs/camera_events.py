@@ -170,7 +170,7 @@ def processed_version(settings: Settings) -> int | None:
     if not all(delta.exists(uri) for uri in uris):
         return None
     # the oldest of the four: a run stopped between two tables' commits is made good by the next
-    versions = [delta.table(uri).history(1)[0].get(BRONZE_VERSION) for uri in uris]
+    versions = [delta.job_metadata(delta.table(uri), BRONZE_VERSION) for uri in uris]
     return min(int(v) for v in versions) if all(versions) else None
 
 
