@@ -5,7 +5,7 @@ setup:
 	./scripts/setup.sh
 
 demo: setup
-	.venv/bin/citylake demo
+	.venv/bin/citylake-sim demo
 
 test: setup
 	.venv/bin/ruff check .

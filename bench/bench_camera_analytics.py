@@ -32,10 +32,9 @@ sys.path.insert(0, str(REPO))
 
 import pyarrow as pa  # noqa: E402
 
-from citylake import delta  # noqa: E402
+from citylake import delta, events  # noqa: E402
 from citylake.catalog import bronze_uri  # noqa: E402
 from citylake.settings import Settings  # noqa: E402
-from vision import events  # noqa: E402
 
 
 def load_bronze(settings: Settings, sim, hours: float, end: dt.datetime, batch: int) -> int:
@@ -84,12 +83,12 @@ def main() -> None:
     shutil.rmtree(settings.lakehouse, ignore_errors=True)
 
     from citylake.services import postgres
-    from citylake.sources import prepare_source
     from citylake.spark import spark_session
     from ingestion.extract import extract_source
     from ingestion.reference import tables
+    from simulators.departments import prepare_source
+    from simulators.fleet import FleetSimulator, registry_cameras
     from spark_jobs import camera_analytics, camera_events, silver
-    from vision.fleet import FleetSimulator, registry_cameras
 
     print(f"camera analytics: {args.cameras:,} cameras, {args.days:g} days of history, under {settings.run_dir}",
           flush=True)

@@ -26,9 +26,9 @@ os.environ.setdefault("CITYLAKE_PORT_BASE", "26300")
 sys.path.insert(0, str(REPO))
 
 from citylake.settings import Settings  # noqa: E402
-from citylake.sources import prepare_source  # noqa: E402
-from ingestion.config import load_source  # noqa: E402
+from citylake.source_config import load_source  # noqa: E402
 from ingestion.extract import extract_table  # noqa: E402
+from simulators.departments import prepare_source  # noqa: E402
 
 BASELINE = "pandas.read_sql → parquet"
 OURS = "citylake extract → Delta"

@@ -47,9 +47,9 @@ from deltalake import write_deltalake  # noqa: E402
 from paho.mqtt.packettypes import PacketTypes  # noqa: E402
 from paho.mqtt.properties import Properties  # noqa: E402
 
+from citylake import events  # noqa: E402
 from citylake.services import mosquitto  # noqa: E402
 from citylake.settings import Settings  # noqa: E402
-from vision import events  # noqa: E402
 
 OURS = "citylake consumer (micro-batches)"
 NAIVE = "naive (one event per commit)"
@@ -150,7 +150,7 @@ def _session(settings: Settings, client_id: str, keep: bool) -> None:
 def _fleet(settings: Settings, report: Path, cameras: int, rate: float, *, seconds: float | None = None,
            events_count: int | None = None) -> dict:
     """The simulator in its own process (as in production: cameras are not the consumer's machine)."""
-    cmd = [PYTHON, "-m", "citylake.cli", "fleet", "--cameras", str(cameras), "--rate", str(rate),
+    cmd = [PYTHON, "-m", "simulators.cli", "fleet", "--cameras", str(cameras), "--rate", str(rate),
            "--report", str(report)]
     cmd += ["--events", str(events_count)] if events_count else ["--seconds", str(seconds)]
     env = dict(os.environ, **settings.env(), PYTHONPATH=str(REPO))

@@ -97,15 +97,15 @@ def main() -> None:
     shutil.rmtree(settings.lakehouse, ignore_errors=True)
     shutil.rmtree(settings.warehouse_duckdb.parent, ignore_errors=True)
 
-    from citylake.assets import LEADERSHIP_MARTS, warehouse_sources
     from citylake.dbt import run_dbt
-    from citylake.sources import prepare_source
     from citylake.spark import spark_session
     from expectations.gates import audit_marts
     from ingestion.extract import extract_source
     from ingestion.freshness import check_and_record
     from ingestion.reference import tables
+    from orchestration.assets import LEADERSHIP_MARTS, warehouse_sources
     from reporting.leadership import build_report
+    from simulators.departments import prepare_source
     from spark_jobs import health_silver, silver
 
     names = args.sources or ["health"] + [s.name for s in warehouse_sources()]

@@ -105,7 +105,7 @@ REFERENCE_TABLES: tuple[TableEntry, ...] = (
 
 def source_tables() -> tuple[TableEntry, ...]:
     """Bronze and silver tables of every configured department source (from source.yml)."""
-    from ingestion.config import all_sources
+    from citylake.source_config import all_sources
 
     out = []
     for src in all_sources():

@@ -27,7 +27,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, chain, dag, task
 
-from citylake.assets import camera_silver_assets
+from orchestration.assets import camera_silver_assets
 
 
 @dag(

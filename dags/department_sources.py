@@ -24,7 +24,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import Param, chain, dag, task
 
-from citylake.assets import bronze_assets, silver_assets, warehouse_sources
+from orchestration.assets import bronze_assets, silver_assets, warehouse_sources
 
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetAny, chain, dag, task
 
-from citylake.assets import LEADERSHIP_REPORT, mart_assets
+from orchestration.assets import LEADERSHIP_REPORT, mart_assets
 
 
 @dag(

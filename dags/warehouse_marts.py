@@ -18,7 +18,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import AssetAny, chain, dag, task
 
-from citylake.assets import CORE_DIMENSIONS, LEADERSHIP_MARTS, TRANSPORT_MARTS, all_silver_assets, mart_assets
+from orchestration.assets import CORE_DIMENSIONS, LEADERSHIP_MARTS, TRANSPORT_MARTS, all_silver_assets, mart_assets
 
 
 @dag(

@@ -12,8 +12,8 @@ from collections.abc import Callable
 import great_expectations as gx
 import great_expectations.expectations as gxe
 
+from citylake.events import VEHICLE_TYPES
 from expectations.generated import WARD_CODE_REGEX, _key
-from vision.events import VEHICLE_TYPES
 
 SUB_CATEGORIES = ["trafficJam", "carStopped", "carAccident", "crowdAboveThreshold", "civilDisorder"]
 

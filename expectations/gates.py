@@ -39,7 +39,7 @@ def audit_health_silver(settings: Settings | None = None) -> list[str]:
 
 
 def audit_health_marts(settings: Settings | None = None) -> list[str]:
-    from open_data.pipeline import read_mart
+    from citylake.warehouse import read_mart
 
     settings = settings or get_settings()
     results = [run_audit(suite, read_mart(settings, mart).to_pandas(), settings.reports_dir)
@@ -49,8 +49,8 @@ def audit_health_marts(settings: Settings | None = None) -> list[str]:
 
 def audit_source_silver(name: str, settings: Settings | None = None) -> list[str]:
     """Every silver table of a configured source against its generated suite."""
+    from citylake.source_config import load_source
     from expectations.generated import silver_tables
-    from ingestion.config import load_source
 
     source = load_source(name)
     return _audit_silver({suite: (source.domain, cfg.silver.name) for suite, (src, cfg) in silver_tables().items()
@@ -59,7 +59,7 @@ def audit_source_silver(name: str, settings: Settings | None = None) -> list[str
 
 def audit_marts(names: list[str], settings: Settings | None = None) -> list[str]:
     """Marts against their suites (expectations/marts.yml) before anything downstream trusts them."""
-    from open_data.pipeline import read_mart
+    from citylake.warehouse import read_mart
 
     settings = settings or get_settings()
     results = [run_audit(f"mart_{mart}", read_mart(settings, mart).to_pandas(), settings.reports_dir)

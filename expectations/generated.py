@@ -16,7 +16,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 import yaml
 
-from ingestion.config import SourceConfig, TableConfig, all_sources
+from citylake.source_config import SourceConfig, TableConfig, all_sources
 
 MARTS_DIR = Path(__file__).with_name("marts")
 WARD_CODE_REGEX = r"^\d{5}$"

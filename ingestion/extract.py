@@ -38,7 +38,7 @@ from deltalake import DeltaTable
 from citylake import delta
 from citylake.catalog import bronze_uri
 from citylake.settings import Settings, get_settings
-from ingestion.config import SourceConfig, TableConfig, load_source
+from citylake.source_config import SourceConfig, TableConfig, load_source
 
 log = logging.getLogger(__name__)
 

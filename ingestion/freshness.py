@@ -14,7 +14,7 @@ import pyarrow as pa
 from citylake import delta
 from citylake.catalog import bronze_uri
 from citylake.settings import Settings, get_settings
-from ingestion.config import all_sources
+from citylake.source_config import all_sources
 from ingestion.extract import bronze_watermark, extract_log_uri
 
 SCHEMA = pa.schema([

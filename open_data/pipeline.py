@@ -9,20 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import duckdb
-import pyarrow as pa
-
 from citylake import delta
 from citylake.catalog import gold_uri
 from citylake.settings import Settings, get_settings
+from citylake.warehouse import read_mart
 from open_data.publish import PublishResult, datastore_rows, publish, to_records
 from open_data.spec import DatasetSpec
-
-
-def read_mart(settings: Settings, mart: str) -> pa.Table:
-    # same configuration as dbt's own connection, which may still be open in this process
-    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
-        return con.execute(f'SELECT * FROM main."{mart}"').arrow().read_all()
 
 
 def publish_datasets(datasets: tuple[DatasetSpec, ...], domain: str,

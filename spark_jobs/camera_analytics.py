@@ -42,10 +42,10 @@ from pyspark.sql import functions as F
 
 from citylake import delta
 from citylake.catalog import silver_uri
+from citylake.events import VEHICLE_TYPES
 from citylake.settings import Settings, get_settings
 from citylake.spark import spark_session
 from spark_jobs.camera_events import DOMAIN, EVENT_DATES, TABLES, TIME_ZONE
-from vision.events import VEHICLE_TYPES
 
 log = logging.getLogger(__name__)
 

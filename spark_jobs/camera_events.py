@@ -1,7 +1,7 @@
 """Bronze camera events → silver: one table per event type, each event once, joined to the camera registry.
 
 Bronze (``bronze/cameras/events``, written by the MQTT stream consumer) holds every received message
-as validated JSON (``vision.events.BRONZE_SCHEMA``). Here:
+as validated JSON (``citylake.events.BRONZE_SCHEMA``). Here:
 
 * **once per event id**: a redelivered or replayed event (QoS 1 is at-least-once on the wire) keeps its
   first copy (lowest micro-batch, then earliest ingestion);
@@ -35,9 +35,9 @@ from pyspark.sql.types import (
 
 from citylake import delta
 from citylake.catalog import bronze_uri, silver_uri
+from citylake.events import BRONZE_SCHEMA, VEHICLE_TYPES
 from citylake.settings import Settings, get_settings
 from citylake.spark import spark_session
-from vision.events import BRONZE_SCHEMA, VEHICLE_TYPES
 
 log = logging.getLogger(__name__)
 

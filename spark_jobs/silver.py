@@ -24,8 +24,8 @@ from pyspark.sql.types import StringType
 from citylake import delta
 from citylake.catalog import bronze_uri, silver_uri
 from citylake.settings import Settings, get_settings
+from citylake.source_config import SilverSpec, SourceConfig, TableConfig, load_source
 from citylake.spark import spark_session
-from ingestion.config import SilverSpec, SourceConfig, TableConfig, load_source
 from spark_jobs.common import ensure_ward_mapping, first_reason, latest_versions
 from spark_jobs.text import nfc
 

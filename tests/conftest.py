@@ -23,10 +23,10 @@ os.environ.pop("CITYLAKE_LAKEHOUSE", None)
 os.environ["CITYLAKE_TASK_RETRIES"] = "0"  # a failing task fails the test run at once
 
 # Airflow reads its configuration at import: point it at the test deployment first.
-from citylake import orchestration  # noqa: E402
 from citylake.settings import Settings as _Settings  # noqa: E402
+from orchestration import airflow_env  # noqa: E402
 
-orchestration.apply(_Settings())
+airflow_env.apply(_Settings())
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +101,7 @@ def lakehouse(tmp_path, monkeypatch):
 def health_source(postgres, settings):
     """A freshly generated Health department database (scale 0.05) for one test module."""
     from citylake.services.postgres import ensure_database
-    from ingestion.sources.health import generator
+    from simulators.departments.health import generator
 
     ensure_database(settings, "health_dept")
     generator.create(settings.health_source_dsn, 0.05, seed=7, force=True)
@@ -111,7 +111,7 @@ def health_source(postgres, settings):
 @pytest.fixture(scope="session")
 def airflow_db(settings):
     """Airflow's metadata database, migrated once per test session."""
-    from citylake.orchestration import airflow_cli
+    from orchestration.airflow_env import airflow_cli
 
     airflow_cli(settings, "db", "migrate")
     return settings
@@ -126,11 +126,11 @@ WAREHOUSE_LAKEHOUSE = TEST_RUN_DIR / "warehouse-lakehouse"
 @pytest.fixture(scope="session")
 def warehouse_build(postgres, mariadb, spark):
     """Built once per session: all sources (Health included) to silver, plus the reference tables."""
-    from citylake.assets import warehouse_sources
     from citylake.settings import Settings
-    from citylake.sources import prepare_source
     from ingestion.extract import extract_source
     from ingestion.reference import tables
+    from orchestration.assets import warehouse_sources
+    from simulators.departments import prepare_source
     from spark_jobs import health_silver, silver
 
     shutil.rmtree(WAREHOUSE_LAKEHOUSE, ignore_errors=True)

@@ -9,9 +9,8 @@ import json
 import pyarrow as pa
 import pytest
 
-from citylake import delta
+from citylake import delta, events
 from citylake.catalog import bronze_uri, silver_uri
-from vision import events
 
 SEED = 20250701
 T0 = dt.datetime(2026, 3, 2, 0, 0, tzinfo=dt.UTC)  # 07:00 in Ho Chi Minh City
@@ -37,10 +36,10 @@ def camera_lake(postgres, spark, tmp_path_factory):
     """Registry ingested to silver, a known set of events in bronze, the camera jobs run once."""
     from citylake.services.postgres import ensure_database
     from citylake.settings import Settings
-    from citylake.sources import prepare_source
     from ingestion.extract import extract_source
     from ingestion.reference import tables
-    from ingestion.sources.cameras.generator import fleet
+    from simulators.departments import prepare_source
+    from simulators.departments.cameras.generator import fleet
     from spark_jobs import camera_analytics, camera_events, silver
 
     mp = pytest.MonkeyPatch()
@@ -98,7 +97,7 @@ def _silver(lake, name):
 
 
 def test_registry_holds_the_fleet_with_2025_wards_and_few_face_matching_cameras(camera_lake):
-    from ingestion.sources.cameras.generator import fleet
+    from simulators.departments.cameras.generator import fleet
 
     registry = camera_lake["registry"]
     assert len(registry) >= 1000
@@ -177,9 +176,9 @@ def test_transport_marts_build_pass_their_tests_and_audit_without_face_data(came
 
     import duckdb
 
-    from citylake.assets import TRANSPORT_MARTS
     from citylake.dbt import run_dbt
     from expectations.gates import audit_marts
+    from orchestration.assets import TRANSPORT_MARTS
 
     # a warehouse file of its own: the shared test warehouse belongs to the department marts
     settings = replace(camera_lake["settings"], run_dir=tmp_path_factory.mktemp("camera-warehouse"))

@@ -1,7 +1,7 @@
 """Every DAG imports cleanly and follows the project's conventions."""
 from __future__ import annotations
 
-from citylake.orchestration import DAGS_FOLDER
+from orchestration.airflow_env import DAGS_FOLDER
 
 
 def _dagbag():
@@ -34,7 +34,7 @@ def test_health_flow_order_puts_the_audit_before_publication():
 
 
 def test_every_configured_source_has_its_own_dag_and_marts_wait_for_silver():
-    from citylake.assets import all_silver_assets, warehouse_sources
+    from orchestration.assets import all_silver_assets, warehouse_sources
 
     bag = _dagbag()
     sources = warehouse_sources()

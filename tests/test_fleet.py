@@ -10,8 +10,8 @@ from collections import Counter
 import paho.mqtt.client as mqtt
 import pytest
 
-from vision import events
-from vision.fleet import FleetSimulator, in_rush_hour, registry_cameras
+from citylake import events
+from simulators.fleet import FleetSimulator, in_rush_hour, registry_cameras
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ import pytest
 import requests
 
 from citylake.settings import Settings
-from ingestion.sources.health import generator
 from open_data.health import DATASETS
 from open_data.pipeline import verify_published
 from open_data.privacy import scan_table
+from simulators.departments.health import generator
 
 DAG_ID = "health_open_data"
 
@@ -40,7 +40,7 @@ def deployment(ckan, health_source, airflow_db, spark, tmp_path_factory):
 def run_dag():
     from airflow.dag_processing.dagbag import DagBag
 
-    from citylake.orchestration import DAGS_FOLDER
+    from orchestration.airflow_env import DAGS_FOLDER
 
     dag = DagBag(dag_folder=str(DAGS_FOLDER)).dags[DAG_ID]
     run = dag.test()

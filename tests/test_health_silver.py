@@ -10,7 +10,7 @@ from citylake import delta
 from citylake.catalog import restricted_uri, silver_uri
 from citylake.settings import Settings
 from ingestion.extract import extract_source
-from ingestion.sources.health import generator
+from simulators.departments.health import generator
 from spark_jobs import health_silver
 
 
@@ -123,7 +123,7 @@ def test_personal_data_reads_need_a_purpose_and_are_logged(silver):
 
 def test_catalog_lists_tables_with_versions_and_personal_data(silver, capsys):
     from citylake.catalog import TABLES
-    from citylake.cli import main
+    from orchestration.cli import main
 
     settings, counts = silver
     assert main(["tables"]) == 0

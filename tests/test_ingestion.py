@@ -11,9 +11,9 @@ from deltalake.exceptions import CommitFailedError
 from citylake import delta
 from citylake.catalog import bronze_uri
 from citylake.settings import Settings
-from ingestion.config import load_source
+from citylake.source_config import load_source
 from ingestion.extract import extract_source, extract_table
-from ingestion.sources.health import generator
+from simulators.departments.health import generator
 
 
 def _bronze(table: str):

@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 import pytest
 
-from citylake import delta
+from citylake import delta, events
 from citylake.settings import Settings
 from ingestion.stream.compaction import compact
 from ingestion.stream.consumer import (
@@ -37,7 +37,6 @@ from ingestion.stream.consumer import (
     events_uri,
     message_hash,
 )
-from vision import events
 
 REPO = Path(__file__).resolve().parent.parent
 CAMERAS = 200

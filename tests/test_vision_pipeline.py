@@ -18,8 +18,8 @@ from pathlib import Path
 import paho.mqtt.client as paho
 import pytest
 
+from citylake import events
 from citylake.services.process import wait_for_port
-from vision import events
 from vision.analytics import CameraAnalytics, CameraProfile
 from vision.detector import Detection, ObjectDetector
 from vision.publish import Collector, MqttPublisher

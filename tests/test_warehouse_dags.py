@@ -4,7 +4,6 @@ audit, the leadership report rendered in Chromium, and the freshness DAG failing
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from functools import lru_cache
 
 import duckdb
@@ -14,17 +13,18 @@ from browser import RENDERED, offline_page
 from restored_rows import restore_rows
 
 from citylake import delta
-from citylake.assets import LEADERSHIP_MARTS
 from citylake.catalog import bronze_uri, silver_uri
-from ingestion.config import load_source
+from citylake.source_config import load_source
 from ingestion.extract import extract_log_uri, extract_source
+from orchestration.assets import LEADERSHIP_MARTS
+from simulators.departments import simulator
 
 
 @lru_cache(maxsize=1)
 def _bag():
     from airflow.dag_processing.dagbag import DagBag
 
-    from citylake.orchestration import DAGS_FOLDER
+    from orchestration.airflow_env import DAGS_FOLDER
 
     return DagBag(dag_folder=str(DAGS_FOLDER))
 
@@ -51,7 +51,7 @@ def deployment(warehouse, airflow_db):
 def test_source_dag_rerun_adds_nothing(deployment):
     settings = deployment
     source = load_source("fdi")
-    importlib.import_module(source.generator).advance(source.dsn(settings))
+    simulator(source.name).advance(source.dsn(settings))
     state, tasks = run_dag("ingest_fdi")
     assert state == "success", tasks
     after_first = _counts(settings, "fdi")
@@ -84,8 +84,8 @@ def test_backfill_a_date_range_through_the_dag(deployment):
 def test_camera_feed_through_mqtt_and_the_camera_dag(deployment, mqtt):
     """The demo's camera feed (fleet replay + real footage through the vision pipeline, MQTT → bronze)
     then camera_analytics through dag.test(): every event once in bronze, windows and hotspots built."""
-    from citylake import camera_feed
     from ingestion.stream.consumer import StreamConfig, drop_session
+    from simulators import camera_feed
 
     settings = deployment
     drop_session(settings, StreamConfig().client_id)  # only what this feed publishes, not other tests' queues

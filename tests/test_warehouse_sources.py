@@ -4,7 +4,6 @@ and the freshness check over all of them."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 
 import psycopg
 import pyarrow as pa
@@ -15,16 +14,16 @@ from restored_rows import restore_rows
 from citylake import delta
 from citylake.catalog import bronze_uri, silver_uri
 from citylake.settings import Settings
-from citylake.sources import prepare_source
-from ingestion.config import load_source
+from citylake.source_config import load_source
 from ingestion.extract import SchemaIncompatible, extract_source, extract_table
+from simulators.departments import prepare_source, simulator
 from spark_jobs import silver
 
 SCALE = 0.004
 
 
 def _sources():
-    from citylake.assets import warehouse_sources
+    from orchestration.assets import warehouse_sources
 
     return [s.name for s in warehouse_sources()]
 
@@ -93,7 +92,7 @@ def test_a_day_of_changes_flows_with_deletes_and_an_additive_schema_change(wareh
     settings, _ = warehouse
     for name in _sources():
         source = load_source(name)
-        generator = importlib.import_module(source.generator)
+        generator = simulator(source.name)
         dsn = source.dsn(settings)
         generator.advance(dsn)
         generator.advance(dsn)  # by now every source is past its second day, which adds a column
@@ -180,12 +179,12 @@ def test_incompatible_schema_change_stops_that_source_only(warehouse):
 
 def test_generators_are_deterministic(postgres, mariadb):
     """Same seed and step, same rows (a scratch database each, apart from the warehouse's)."""
-    from citylake.sources import ensure_server
+    from simulators.departments import ensure_server
 
     settings = Settings()
     for name in ("inspection", "land"):
         source = load_source(name)
-        generator = importlib.import_module(source.generator)
+        generator = simulator(source.name)
         ensure_server(settings, source.kind, "determinism_check")
         dsn = (settings.mariadb_dsn if source.kind == "mariadb" else settings.pg_dsn)("determinism_check")
         sums = []

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vision import events
+from citylake import events
 from vision.tracking import BoxLike, Track
 
 VEHICLES = frozenset(events.VEHICLE_TYPES)

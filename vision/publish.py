@@ -1,6 +1,6 @@
 """Where camera events go: Mosquitto over MQTT (QoS 1), or a list in memory for tests and benchmarks.
 
-Both take the builders' event dicts (``vision.events``); faces and embeddings never reach here.
+Both take the builders' event dicts (``citylake.events``); faces and embeddings never reach here.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from vision import events
+from citylake import events
 
 
 class MqttPublisher:

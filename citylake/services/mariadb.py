@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from citylake.services.process import ensure_ours, pid_alive, start_daemon, stop_daemon, wait_for_port
 from citylake.settings import Settings
@@ -54,10 +55,20 @@ def stop(settings: Settings) -> bool:
     return stop_daemon(_pidfile(settings), timeout=30)
 
 
-def ensure_database(settings: Settings, name: str) -> None:
-    from ingestion.sources.common import mysql_connect
+def connect(dsn: str, database: bool = True):
+    """A PyMySQL connection from a ``mysql://user:pass@host:port/db`` URI (the connectorx form); without
+    ``database``, to the server only. LOCAL INFILE is allowed (bulk loads), autocommit is on."""
+    import pymysql
 
-    conn = mysql_connect(settings.mariadb_dsn(""), database=False)
+    url = urlparse(dsn)
+    return pymysql.connect(host=url.hostname or "127.0.0.1", port=url.port or 3306,
+                           user=unquote(url.username or "root"), password=unquote(url.password or ""),
+                           database=url.path.lstrip("/") if database else None, charset="utf8mb4",
+                           local_infile=True, autocommit=True)
+
+
+def ensure_database(settings: Settings, name: str) -> None:
+    conn = connect(settings.mariadb_dsn(""), database=False)
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")

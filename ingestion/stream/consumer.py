@@ -4,7 +4,7 @@ One MQTT v5 client with a fixed client id and a persistent session subscribes to
 topics at QoS 1 and acknowledges nothing by itself (``manual_ack``). Messages gather into a
 micro-batch (``max_events`` or ``max_seconds``, whichever comes first); each flush
 
-1. parses every message (:func:`vision.events.parse`): valid rows, or dead letters with the reason;
+1. parses every message (:func:`citylake.events.parse`): valid rows, or dead letters with the reason;
 2. drops events whose id is already in the batch or was committed recently (:class:`RecentIds`,
    seeded from the table on start-up) and dead letters whose message hash was;
 3. commits the rows as ONE Delta commit to ``bronze/cameras/events`` and the dead letters as one
@@ -39,11 +39,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from citylake import delta
+from citylake import delta, events
 from citylake.catalog import bronze_uri
 from citylake.settings import Settings
 from ingestion.stream.dedupe import RecentIds
-from vision import events
 
 log = logging.getLogger("citylake.stream")
 

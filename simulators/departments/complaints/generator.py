@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from ingestion.sources.common import (
+from simulators.departments.common import (
     addresses,
     already_built,
     arrow_table,
@@ -52,7 +52,7 @@ from ingestion.sources.common import (
     utc_day,
     ward_arrays,
 )
-from ingestion.sources.dirt import other_form, some_rows, ward_columns
+from simulators.departments.dirt import other_form, some_rows, ward_columns
 
 SCHEMA = "khieunai"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")

@@ -23,7 +23,7 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import (
+from simulators.departments.common import (
     STREETS,
     already_built,
     copy_pg,
@@ -37,7 +37,7 @@ from ingestion.sources.common import (
     phones,
     short_place_name,
 )
-from ingestion.sources.dirt import keyed_twice, late_stamps, some_rows
+from simulators.departments.dirt import keyed_twice, late_stamps, some_rows
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 FACILITIES_PER_SCALE = 10_000

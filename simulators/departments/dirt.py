@@ -12,7 +12,7 @@ import unicodedata
 import numpy as np
 import pyarrow as pa
 
-from ingestion.sources.common import pick, set_column, ward_arrays
+from simulators.departments.common import pick, set_column, ward_arrays
 
 
 def typed_variants(rng: np.random.Generator, values: np.ndarray, variants: dict[str, list[str]],

@@ -30,7 +30,7 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import (
+from simulators.departments.common import (
     STREETS,
     UTC_TS,
     already_built,
@@ -50,7 +50,7 @@ from ingestion.sources.common import (
     timestamps,
     utc_day,
 )
-from ingestion.sources.dirt import keyed_twice, late_stamps, some_rows
+from simulators.departments.dirt import keyed_twice, late_stamps, some_rows
 
 SCHEMA = "giaoduc"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")

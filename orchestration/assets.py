@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset
 
-from ingestion.config import SourceConfig, all_sources
+from citylake.source_config import SourceConfig, all_sources
 
 LEADERSHIP_MARTS = (
     "rpt_dossiers_on_time", "rpt_complaint_backlog", "rpt_hotline_response", "rpt_new_businesses",

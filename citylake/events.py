@@ -4,7 +4,7 @@ Events are FIWARE Smart Data Models in keyValues form — ``TrafficFlowObserved`
 ``CrowdFlowObserved`` and ``Alert`` (traffic and public-order incidents) — plus a few citylake
 fields (``schemaVersion``, ``eventId``, ``cameraId``, ``publishedAt``, ``source``,
 ``vehicleCounts``, ``stoppedVehicles``, ``threshold``). The JSON Schema is
-``vision/schemas/camera-event-1.json``; a minor version may add optional fields, a new major version
+``citylake/schemas/camera-event-1.json``; a minor version may add optional fields, a new major version
 gets a new schema file and is dead-lettered by consumers that do not know it.
 
 Topics: ``citylake/v1/cameras/<camera id>/<traffic|crowd|incident>``, published at QoS 1. Faces

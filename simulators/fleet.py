@@ -1,7 +1,7 @@
 """The fleet simulator: 1,000+ cameras' events on the bus at a chosen rate, for demos and load tests.
 
 Each camera publishes ``rate_per_camera`` events per second at QoS 1, in the v1 schema
-(:mod:`vision.events`), as its edge analytics would: ``TrafficFlowObserved`` for every interval
+(:mod:`citylake.events`), as its edge analytics would: ``TrafficFlowObserved`` for every interval
 (motorbikes 80–90 % of the vehicles; morning and evening rush hours in Asia/Ho_Chi_Minh with more
 traffic and some congestion), ``CrowdFlowObserved`` for crowd profiles (rarely above the camera's
 threshold) and, now and then, an ``Alert`` (trafficJam, carStopped, crowdAboveThreshold,
@@ -42,8 +42,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import paho.mqtt.client as mqtt
 
+from citylake import events
 from citylake.settings import Settings
-from vision import events
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PROFILES = ("traffic", "crowd", "traffic_crowd", "public_order")
@@ -61,12 +61,9 @@ CIVIL_DISORDER = 0.004
 
 
 def registry_cameras(count: int = 1000, seed: int | None = None) -> list[dict]:
-    """The same cameras as the registry source (``ingestion.sources.cameras.generator.fleet``)."""
-    try:
-        from ingestion.sources.cameras.generator import fleet
-    except ImportError as exc:
-        raise RuntimeError("the camera registry generator (ingestion.sources.cameras.generator.fleet) "
-                           f"is not available: {exc}; pass the cameras explicitly") from None
+    """The same cameras as the registry source (``simulators.departments.cameras.generator.fleet``)."""
+    from simulators.departments.cameras.generator import fleet
+
     return fleet(count) if seed is None else fleet(count, seed=seed)
 
 
@@ -298,7 +295,7 @@ class CameraModel:
 
 
 def _malform(event: dict, rng: np.random.Generator, published: dt.datetime) -> tuple[str, bytes]:
-    """A payload that ``vision.events.parse`` must reject, and the topic it goes out on."""
+    """A payload that ``citylake.events.parse`` must reject, and the topic it goes out on."""
     good_topic = events.topic(event["cameraId"], event["type"])
     kind = int(rng.integers(0, 6))
     if kind == 0:                                           # cut off mid-message
@@ -608,7 +605,7 @@ class FleetSimulator:
 
 
 def run_cli(settings: Settings, args) -> FleetStats:
-    """``citylake fleet``: live for ``--seconds`` (or ``--events``), or ``--replay-hours`` of history."""
+    """``citylake-sim fleet``: live for ``--seconds`` (or ``--events``), or ``--replay-hours`` of history."""
     from citylake.services import mosquitto
     from citylake.services.process import port_open
 

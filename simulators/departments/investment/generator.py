@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
 from ingestion.reference.agencies import DEPARTMENT_CODES
-from ingestion.sources.common import (
+from simulators.departments.common import (
     STREETS,
     already_built,
     copy_pg,
@@ -45,7 +45,7 @@ from ingestion.sources.common import (
     short_place_name,
     to_utc_array,
 )
-from ingestion.sources.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
+from simulators.departments.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
 
 SCHEMA = "dautu"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")

@@ -47,7 +47,7 @@ def airflow_cli(settings: Settings, *args: str) -> None:
 
 def dag_run_order() -> list[str]:
     """The order a one-shot run follows: what the asset schedule would trigger, written out."""
-    from citylake.assets import warehouse_sources
+    from orchestration.assets import warehouse_sources
 
     return ([f"ingest_{src.name}" for src in warehouse_sources()]
             + ["camera_analytics", "health_open_data", "warehouse_marts", "leadership_report", "source_freshness"])

@@ -29,7 +29,7 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import ward_mapping_2025
-from ingestion.sources.common import (
+from simulators.departments.common import (
     already_built,
     copy_pg,
     nfd_some,
@@ -45,7 +45,7 @@ from ingestion.sources.common import (
     to_utc_array,
     ward_arrays,
 )
-from ingestion.sources.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
+from simulators.departments.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
 
 SCHEMA = "camera"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")

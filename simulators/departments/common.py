@@ -2,10 +2,10 @@
 ward arrays, clocks and UTC conversions, numpy → Arrow, fast bulk loads into PostgreSQL (COPY) and
 MariaDB (LOAD DATA LOCAL INFILE), and generator state (the create/advance protocol).
 
-A generator module (``ingestion/sources/<name>/generator.py``) exposes
+A generator module (``simulators/departments/<name>/generator.py``) exposes
 ``create(dsn, scale, seed, force=False) -> dict`` and ``advance(dsn, step=None) -> dict``: same
 seed and step, same data. ``create`` is a no-op when the same scale and seed are already there.
-The dirt the generators inject on purpose lives in ``ingestion/sources/dirt.py``.
+The dirt the generators inject on purpose lives in ``simulators/departments/dirt.py``.
 """
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ import os
 import tempfile
 import unicodedata
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 import numpy as np
 import psycopg
@@ -304,17 +303,6 @@ def pending_step(state: tuple[float, int, int] | None, step: int | None, source:
 
 
 # -- MariaDB / MySQL --
-
-def mysql_connect(dsn: str, database: bool = True):
-    """A PyMySQL connection from a ``mysql://user:pass@host:port/db`` URI (the connectorx form)."""
-    import pymysql
-
-    url = urlparse(dsn)
-    return pymysql.connect(host=url.hostname or "127.0.0.1", port=url.port or 3306,
-                           user=unquote(url.username or "root"), password=unquote(url.password or ""),
-                           database=url.path.lstrip("/") if database else None, charset="utf8mb4",
-                           local_infile=True, autocommit=True)
-
 
 def load_mysql(conn, table: str, data: pa.Table) -> None:
     """Bulk-load an Arrow table with LOAD DATA LOCAL INFILE (CSV); nulls stay NULL."""

@@ -1,8 +1,9 @@
-"""``citylake``: start/stop the embedded services and run the pipeline's steps by hand."""
+"""``citylake``: start/stop the embedded services and run the pipeline's steps by hand.
+
+The simulators (department databases, the camera fleet, the demo) have their own: ``citylake-sim``."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -46,31 +47,19 @@ def cmd_status(settings: Settings, args) -> None:
     print(f"lakehouse   {settings.lakehouse}")
 
 
-def cmd_source(settings: Settings, args) -> None:
-    """Fill every department's source database (first time), or advance each by one day of changes."""
-    from citylake.sources import prepare_source
-    from ingestion.config import source_names
-
-    names = [args.name] if getattr(args, "name", None) else list(source_names())
-    for name in names:
-        t = time.monotonic()
-        outcome = prepare_source(settings, name, advance=args.advance)
-        print(f"    {name:<12} {outcome}  ({time.monotonic() - t:.1f}s)", flush=True)
-
-
 def cmd_run(settings: Settings, args) -> None:
     """Run the DAGs once through Airflow, in dependency order, in this process (``dag.test()``):
     one Airflow start-up, one DAG parse and one Spark session for the whole day's run."""
-    from citylake import orchestration
+    from orchestration import airflow_env
 
-    orchestration.airflow_cli(settings, "db", "migrate")
-    orchestration.apply(settings)
+    airflow_env.airflow_cli(settings, "db", "migrate")
+    airflow_env.apply(settings)
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(orchestration.DAGS_FOLDER))
+    bag = DagBag(dag_folder=str(airflow_env.DAGS_FOLDER))
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
-    dags = [args.dag] if getattr(args, "dag", None) else orchestration.dag_run_order()
+    dags = [args.dag] if getattr(args, "dag", None) else airflow_env.dag_run_order()
     for dag_id in dags:
         t = _step(f"Airflow: {dag_id}")
         run = bag.dags[dag_id].test()
@@ -79,43 +68,6 @@ def cmd_run(settings: Settings, args) -> None:
         if run.state != "success":
             logs = settings.run_dir / "airflow" / "logs"
             raise SystemExit(f"{dag_id} failed ({', '.join(failed)}); its logs: {logs}")
-
-
-def cmd_demo(settings: Settings, args) -> None:
-    started = time.monotonic()
-    cmd_up(settings, args)
-    _step("Department source databases (PostgreSQL and MariaDB)")
-    cmd_source(settings, argparse.Namespace(advance=True, name=None))
-    _step("Cameras: the fleet's last hours and real footage through the vision pipeline, MQTT → bronze")
-    from citylake import camera_feed
-
-    cmd_models(settings, args)
-
-    camera_feed.run(settings, hours=float(os.environ.get("CITYLAKE_DEMO_CAMERA_HOURS", "4")))
-    _step("Airflow: every source's DAG, the camera analytics, then the marts, the report and the Health open data")
-    cmd_run(settings, argparse.Namespace(dag=None))
-    _step("Checking the portal against the marts")
-    from open_data.health import DATASETS
-    from open_data.pipeline import verify_published
-
-    lines = verify_published(DATASETS, settings)
-    for line in lines:
-        print(f"    {line}")
-    print(f"""
-Done in {time.monotonic() - started:.0f}s. Where to look:
-  CKAN portal         {settings.ckan_url}/organization/so-y-te-tphcm
-  datasets            {settings.ckan_url}/dataset/co-so-kham-chua-benh
-                      {settings.ckan_url}/dataset/chung-chi-hanh-nghe-y
-  leadership report   {settings.reports_dir / 'leadership_report.html'}
-  lakehouse (Delta)   {settings.lakehouse}
-  camera events       {settings.lakehouse}/bronze/cameras/events  (live: `citylake stream` beside
-                      `citylake fleet --seconds 60`; MQTT on 127.0.0.1:{settings.mqtt_port})
-  warehouse (DuckDB)  {settings.warehouse_duckdb}
-  audit reports       {settings.reports_dir}
-  Airflow logs        {settings.run_dir / 'airflow' / 'logs'}
-Run `make demo` again to simulate the next day; `make down` stops the services.""")
-    if any("DIFFERS" in line for line in lines):
-        raise SystemExit("the portal does not match the marts")
 
 
 def cmd_tables(settings: Settings, args) -> None:
@@ -153,13 +105,6 @@ def cmd_vision(settings: Settings, args) -> None:
     run_from_args(settings, args)
 
 
-def cmd_fleet(settings: Settings, args) -> None:
-    """Simulate the camera fleet's events on the bus (live at a rate, or --replay-hours of history)."""
-    from vision.fleet import run_cli
-
-    run_cli(settings, args)
-
-
 def cmd_models(settings: Settings, args) -> None:
     """Fetch, convert and verify the vision models (idempotent: checksums match → nothing to do)."""
     from vision import models
@@ -172,44 +117,49 @@ def cmd_models(settings: Settings, args) -> None:
 
 COMMANDS = {
     "tables": (cmd_tables, "list the catalog's tables with version and row count"),
-    "demo": (cmd_demo, "start the services and run the end-to-end demo"),
-    "source": (cmd_source, "create the department source databases if missing (--advance: one more day)"),
     "run": (cmd_run, "run the DAGs once through Airflow, in dependency order"),
-    "up": (cmd_up, "start the embedded services (PostgreSQL, Redis, CKAN)"),
+    "up": (cmd_up, "start the embedded services (PostgreSQL, MariaDB, Redis, Mosquitto, CKAN)"),
     "down": (cmd_down, "stop everything `up` started"),
     "status": (cmd_status, "which services are listening"),
     "models": (cmd_models, "download, convert (to ONNX) and verify the vision models"),
-    "fleet": (cmd_fleet, "simulate 1,000+ cameras' events on MQTT (live at a rate, or --replay-hours)"),
     "vision": (cmd_vision, "analyse camera streams and publish their events over MQTT"),
     "stream": (cmd_stream, "consume camera events from MQTT into bronze Delta (--compact: compact them)"),
 }
 
 
 # where the camera commands' options are defined: imported only when that command is run (the
-# consumer and the simulator pull in pyarrow, numpy and paho, ~0.8 s every other command need not pay)
-LAZY_ARGUMENTS = {"stream": "ingestion.stream.consumer", "vision": "vision.runner", "fleet": "vision.fleet"}
+# consumer and the vision runner pull in pyarrow, numpy and paho, ~0.8 s every other command need not pay)
+LAZY_ARGUMENTS = {"stream": "ingestion.stream.consumer", "vision": "vision.runner"}
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(name: str, command: argparse.ArgumentParser) -> None:
+    if name == "run":
+        command.add_argument("dag", nargs="?", help="one DAG id (default: all, in order)")
+
+
+def dispatch(prog: str, description: str | None, commands: dict, lazy_arguments: dict[str, str],
+             arguments, argv: list[str] | None = None) -> int:
+    """Parse ``argv`` against ``commands`` (name → (function, help)) and run the chosen one with the
+    settings; ``arguments(name, parser)`` adds a command's own options, ``lazy_arguments`` names the
+    module whose ``add_arguments`` does, imported only when that command is the one run."""
     import importlib
 
     argv = sys.argv[1:] if argv is None else argv
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    parser = argparse.ArgumentParser(prog="citylake", description=__doc__)
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (_, help_text) in COMMANDS.items():
+    for name, (_, help_text) in commands.items():
         command = sub.add_parser(name, help=help_text)
-        if name == "source":
-            command.add_argument("--advance", action="store_true",
-                                 help="if it exists, apply one more day of changes")
-            command.add_argument("name", nargs="?", help="one source (default: all)")
-        if name == "run":
-            command.add_argument("dag", nargs="?", help="one DAG id (default: all, in order)")
-        if name in LAZY_ARGUMENTS and name == chosen:
-            importlib.import_module(LAZY_ARGUMENTS[name]).add_arguments(command)
+        arguments(name, command)
+        if name in lazy_arguments and name == chosen:
+            importlib.import_module(lazy_arguments[name]).add_arguments(command)
     args = parser.parse_args(argv)
-    COMMANDS[args.command][0](get_settings(), args)
+    commands[args.command][0](get_settings(), args)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return dispatch("citylake", __doc__, COMMANDS, LAZY_ARGUMENTS, _arguments, argv)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ def _footage_camera(cameras: list[dict]) -> dict:
 def run(settings: Settings, hours: float = 6.0, cameras: int = 1000, vision_frames: int = 40,
         say=print) -> dict:
     from ingestion.stream.consumer import StreamConfig, StreamConsumer
+    from simulators.fleet import FleetSimulator, registry_cameras
     from vision.analytics import CameraProfile
     from vision.detector import ObjectDetector
-    from vision.fleet import FleetSimulator, registry_cameras
     from vision.publish import MqttPublisher
     from vision.runner import Camera, Runner
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import yaml
 
-from citylake.settings import Settings
+from citylake.settings import REPO_ROOT, Settings
 
-SOURCES_DIR = Path(__file__).resolve().parent / "sources"
+# data, not code: the platform reads these YAML files by path
+SOURCES_DIR = REPO_ROOT / "ingestion" / "sources"
 KINDS = ("postgresql", "mariadb")
 DELETE_DETECTION = ("none", "keys")
 CLASSIFICATIONS = ("public", "internal", "restricted")
@@ -69,7 +69,6 @@ class SourceConfig:
     database: str
     update_frequency: str
     freshness_hours: float
-    generator: str | None = None
     tables: dict[str, TableConfig] = field(default_factory=dict)
 
     def dsn(self, settings: Settings) -> str:
@@ -115,7 +114,7 @@ def load_source(name: str) -> SourceConfig:
     if not path.exists():
         raise FileNotFoundError(f"no source config {path}")
     raw = yaml.safe_load(path.read_text())
-    where = str(path.relative_to(SOURCES_DIR.parent.parent))
+    where = str(path.relative_to(REPO_ROOT))
     tables = {}
     for tname, t in (_require(raw, "tables", where) or {}).items():
         tw = f"{where} tables.{tname}"
@@ -136,7 +135,7 @@ def load_source(name: str) -> SourceConfig:
         owner=_require(raw, "owner", where), kind=_one_of(_require(raw, "kind", where), KINDS, "kind", where),
         database=_require(raw, "database", where),
         update_frequency=_one_of(_require(raw, "update_frequency", where), FREQUENCIES, "update_frequency", where),
-        freshness_hours=float(_require(raw, "freshness_hours", where)), generator=raw.get("generator"),
+        freshness_hours=float(_require(raw, "freshness_hours", where)),
         tables=tables)
 
 

@@ -29,7 +29,7 @@ import psycopg
 import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import (
+from simulators.departments.common import (
     DAY,
     addresses,
     already_built,
@@ -50,7 +50,7 @@ from ingestion.sources.common import (
     pick,
     to_utc_array,
 )
-from ingestion.sources.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
+from simulators.departments.dirt import keyed_twice, late_stamps, typed_variants, ward_columns
 
 SCHEMA = "dkkd"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")

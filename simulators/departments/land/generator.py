@@ -32,14 +32,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from citylake.services import mariadb
 from ingestion.reference.admin_units import legacy_wards
-from ingestion.sources.common import (
+from simulators.departments.common import (
     Wards,
     addresses,
     already_built,
     citizen_ids,
     load_mysql,
-    mysql_connect,
     mysql_state,
     names,
     nfd_some,
@@ -47,7 +47,7 @@ from ingestion.sources.common import (
     timestamps,
     ward_arrays,
 )
-from ingestion.sources.dirt import keyed_twice, some_rows, ward_columns
+from simulators.departments.dirt import keyed_twice, some_rows, ward_columns
 
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")
 TABLES = ("giao_dich", "giay_chung_nhan", "thua_dat", "_generator_state")
@@ -469,7 +469,7 @@ def create(dsn: str, scale: float, seed: int, force: bool = False, *, now: dt.da
 
     The register ends at the start of the current UTC day, or of ``now``'s UTC day when given (builds
     made on different days compare equal with the same ``now``)."""
-    conn = mysql_connect(dsn)
+    conn = mariadb.connect(dsn)
     try:
         if kept := already_built(mysql_state(conn), scale, seed, force):
             return kept
@@ -548,7 +548,7 @@ def _split_parcels(conn, rng: np.random.Generator, wards: dict, n_parcels: int, 
 def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None) -> dict:
     """Apply one day of registrations, today by the server clock (or ``now``): splits, conversions,
     transactions, certificates, cancellations."""
-    conn = mysql_connect(dsn)
+    conn = mariadb.connect(dsn)
     try:
         state = mysql_state(conn)
         if (step := pending_step(state, step, "the land register")) is None:

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from ingestion.reference.admin_units import legacy_wards, ward_mapping_2025
 from ingestion.reference.agencies import DEPARTMENTS
-from ingestion.sources.common import (
+from simulators.departments.common import (
     already_built,
     arrow_table,
     arrow_table_with_stamps,
@@ -49,7 +49,7 @@ from ingestion.sources.common import (
     utc_day,
     ward_arrays,
 )
-from ingestion.sources.dirt import other_form, some_rows, ward_columns
+from simulators.departments.dirt import other_form, some_rows, ward_columns
 
 SCHEMA = "thanhtra"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")

@@ -23,7 +23,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.sources.common import (
+from simulators.departments.common import (
     EPOCH,
     STREETS,
     Wards,
@@ -45,7 +45,7 @@ from ingestion.sources.common import (
     set_column,
     ward_arrays,
 )
-from ingestion.sources.dirt import keyed_twice, some_rows, ward_columns
+from simulators.departments.dirt import keyed_twice, some_rows, ward_columns
 
 SCHEMA = "tongdai1022"
 SCHEMA_SQL = Path(__file__).with_name("schema.sql")

@@ -1,1 +1,0 @@
-"""Department source systems: their schemas, realistic generators, and extraction configs."""

@@ -1,0 +1,1 @@
+"""Orchestration: the Airflow Assets and configuration the DAGs use, and the ``citylake`` command."""
