@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import os
 
 import pyarrow as pa
 
@@ -28,7 +27,7 @@ def read_restricted(domain: str, table: str, purpose: str, columns: list[str] | 
         raise PermissionError("reading personal data needs a stated purpose (at least a sentence)")
     catalogued = entry("restricted", domain, table)
     data = delta.read_arrow(restricted_uri(settings, domain, table), columns=columns)
-    who = user or os.environ.get("CITYLAKE_USER") or getpass.getuser()
+    who = user or settings.user or getpass.getuser()
     row = pa.Table.from_pylist([{
         "accessed_at": dt.datetime.now(dt.UTC), "user": who,
         "table": f"restricted/{catalogued.domain}/{catalogued.name}",

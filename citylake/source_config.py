@@ -5,71 +5,163 @@ database on the project's own server, or a ``CITYLAKE_<NAME>_DSN`` override), it
 watermarks and delete detection, which columns are personal data, the classification, the agreed
 update frequency (freshness deadline), and how each table becomes silver (``SilverSpec``). The
 extractor, the silver job, the catalog, the expectation suites and the DAGs are all driven by it.
+
+The schema is the pydantic models below, strict about names (an unknown or misspelt key is refused):
+a file that does not fit raises :class:`ConfigError` naming the file and the field's path, e.g.
+``ingestion/sources/land/source.yml: tables.parcels.watermark: Field required``. The YAML files are
+data the platform reads by path; the code that simulates a source lives apart (``simulators/``).
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from citylake.settings import REPO_ROOT, Settings
 
 # data, not code: the platform reads these YAML files by path
 SOURCES_DIR = REPO_ROOT / "ingestion" / "sources"
-KINDS = ("postgresql", "mariadb")
-DELETE_DETECTION = ("none", "keys")
-CLASSIFICATIONS = ("public", "internal", "restricted")
-FREQUENCIES = ("hourly", "daily", "weekly", "monthly")
+
+Kind = Literal["postgresql", "mariadb"]
+DeleteDetection = Literal["none", "keys"]
+Classification = Literal["public", "internal", "restricted"]
+Frequency = Literal["hourly", "daily", "weekly", "monthly"]
+KINDS = get_args(Kind)
+DELETE_DETECTION = get_args(DeleteDetection)
+CLASSIFICATIONS = get_args(Classification)
+FREQUENCIES = get_args(Frequency)
+WARD_KEYS = ("code", "name", "district", "required")
+
+Text = Annotated[str, Field(min_length=1)]  # a required value may not be empty either
 
 
 class ConfigError(ValueError):
     """A source.yml that cannot be run as written."""
 
 
-@dataclass(frozen=True)
-class SilverSpec:
+class _Block(BaseModel):
+    """A block of source.yml: frozen once read, unknown keys refused; a key left empty in YAML
+    (``pseudonymise:``) means its default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_default(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        return {k: v for k, v in raw.items()
+                if not (v is None and k in cls.model_fields and not cls.model_fields[k].is_required())}
+
+
+def _known_columns(values: tuple[str, ...] | dict, info: ValidationInfo) -> None:
+    columns = info.data.get("columns")
+    if columns is None:  # the columns themselves were refused: that error says enough
+        return
+    for col in values:
+        if col not in columns:
+            raise ValueError(f"'{col}' is used but not among the silver columns")
+
+
+class SilverSpec(_Block):
     """How a bronze table becomes one trusted silver table (see spark_jobs/silver.py)."""
 
-    name: str
-    description: str
-    columns: dict[str, str]
-    pseudonymise: dict[str, str] = field(default_factory=dict)
-    ward: dict[str, str] | None = None
-    enums: dict[str, dict[str, str]] = field(default_factory=dict)
+    name: Text
+    description: str = ""
+    columns: Annotated[dict[str, str], Field(min_length=1)]
+    pseudonymise: dict[str, str] = {}
+    # code, name, optionally district (old ward names repeat across districts) and required
+    ward: dict[str, str | bool] | None = None
+    enums: dict[str, dict[str, str]] = {}
     required: tuple[str, ...] = ()
-    checks: dict[str, str] = field(default_factory=dict)
+    checks: dict[str, str] = {}
     unique: tuple[str, ...] = ()
     # source columns that may not be in bronze yet (added by a source schema change): column → Spark type
-    optional: dict[str, str] = field(default_factory=dict)
+    optional: dict[str, str] = {}
+
+    @field_validator("enums", mode="before")
+    @classmethod
+    def _enum_labels_are_text(cls, enums: Any) -> Any:
+        # YAML reads 1, 2024 or yes as numbers and booleans: source values and labels are compared as text
+        if not isinstance(enums, dict):
+            return enums
+        return {col: {str(k): str(v) for k, v in mapping.items()} if isinstance(mapping, dict) else mapping
+                for col, mapping in enums.items()}
+
+    @field_validator("ward")
+    @classmethod
+    def _ward(cls, ward: dict | None) -> dict | None:
+        if ward is None:
+            return None
+        if not {"code", "name"} <= set(ward):
+            raise ValueError("ward needs 'code' and 'name' (and optionally 'district')")
+        unknown = sorted(set(ward) - set(WARD_KEYS))
+        if unknown:
+            raise ValueError(f"ward has unknown keys {unknown}: it takes {', '.join(WARD_KEYS)}")
+        return ward
+
+    @field_validator("enums", "required", "unique")
+    @classmethod
+    def _among_columns(cls, values: tuple[str, ...] | dict, info: ValidationInfo):
+        _known_columns(values, info)
+        return values
 
 
-@dataclass(frozen=True)
-class TableConfig:
-    name: str
-    query_table: str
-    key: tuple[str, ...]
-    watermark: str
-    lookback_minutes: int = 60
-    delete_detection: str = "none"
-    classification: str = "internal"
+class TableConfig(_Block):
+    name: Text       # the key under ``tables:``
+    query_table: Text
+    key: Annotated[tuple[str, ...], Field(min_length=1)]
+    watermark: Text
+    lookback_minutes: int = Field(60, ge=0)
+    delete_detection: DeleteDetection = "none"
+    classification: Classification = "internal"
     personal_data: tuple[str, ...] = ()
     description: str = ""
     silver: SilverSpec | None = None
 
+    @field_validator("silver", mode="before")
+    @classmethod
+    def _no_silver(cls, raw: Any) -> Any:
+        return raw or None
 
-@dataclass(frozen=True)
-class SourceConfig:
-    name: str        # folder under ingestion/sources
-    source: str      # bronze/<source>/...
-    domain: str      # silver/<domain>/...
-    owner: str
-    kind: str
-    database: str
-    update_frequency: str
-    freshness_hours: float
-    tables: dict[str, TableConfig] = field(default_factory=dict)
+    @field_validator("silver")
+    @classmethod
+    def _no_personal_data_in_silver(cls, silver: SilverSpec | None, info: ValidationInfo) -> SilverSpec | None:
+        personal = info.data.get("personal_data", ())
+        if silver is not None:
+            leaked = [c for c, expr in silver.columns.items() if expr.strip() in personal]
+            if leaked:
+                raise ValueError(f"personal data would reach silver as {leaked}; pseudonymise it")
+        return silver
+
+
+class SourceConfig(_Block):
+    name: Text       # folder under ingestion/sources
+    source: Text     # bronze/<source>/...
+    domain: Text     # silver/<domain>/... (default: the name)
+    owner: Text
+    kind: Kind
+    database: Text
+    update_frequency: Frequency
+    freshness_hours: float = Field(gt=0)
+    tables: Annotated[dict[str, TableConfig], Field(min_length=1)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_from_keys(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        raw = dict(raw)
+        if raw.get("domain") in (None, ""):
+            raw["domain"] = raw.get("name")
+        if isinstance(raw.get("tables"), dict):
+            raw["tables"] = {t: {**cfg, "name": t} if isinstance(cfg, dict) else cfg
+                             for t, cfg in raw["tables"].items()}
+        return raw
 
     def dsn(self, settings: Settings) -> str:
         override = os.environ.get(f"CITYLAKE_{self.name.upper()}_DSN")
@@ -80,63 +172,34 @@ class SourceConfig:
         return settings.pg_dsn(self.database)
 
 
-def _require(raw: dict, key: str, where: str):
-    if key not in raw or raw[key] in (None, ""):
-        raise ConfigError(f"{where}: '{key}' is required")
-    return raw[key]
+def _where(path: Path) -> str:
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
-def _one_of(value: str, allowed: tuple[str, ...], what: str, where: str) -> str:
-    if value not in allowed:
-        raise ConfigError(f"{where}: {what} '{value}' is not one of {', '.join(allowed)}")
-    return value
+def _explain(where: str, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{where}: {loc}: {error['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
 
 
-def _silver(raw: dict | None, where: str) -> SilverSpec | None:
-    if not raw:
-        return None
-    columns = dict(_require(raw, "columns", where))
-    enums = {col: {str(k): str(v) for k, v in mapping.items()} for col, mapping in (raw.get("enums") or {}).items()}
-    for col in list(enums) + list(raw.get("required") or ()) + list(raw.get("unique") or ()):
-        if col not in columns:
-            raise ConfigError(f"{where}: '{col}' is used but not among the silver columns")
-    ward = raw.get("ward")
-    if ward is not None and not {"code", "name"} <= set(ward):
-        raise ConfigError(f"{where}: ward needs 'code' and 'name' (and optionally 'district')")
-    return SilverSpec(name=_require(raw, "name", where), description=raw.get("description", ""), columns=columns,
-                      pseudonymise=dict(raw.get("pseudonymise") or {}), ward=ward, enums=enums,
-                      required=tuple(raw.get("required") or ()), checks=dict(raw.get("checks") or {}),
-                      unique=tuple(raw.get("unique") or ()), optional=dict(raw.get("optional") or {}))
-
-
-def load_source(name: str) -> SourceConfig:
-    path = SOURCES_DIR / name / "source.yml"
+def load_source(name: str, directory: Path | None = None) -> SourceConfig:
+    """``<directory>/<name>/source.yml`` (by default the platform's own, ``ingestion/sources``), validated."""
+    path = (SOURCES_DIR if directory is None else Path(directory)) / name / "source.yml"
     if not path.exists():
         raise FileNotFoundError(f"no source config {path}")
-    raw = yaml.safe_load(path.read_text())
-    where = str(path.relative_to(REPO_ROOT))
-    tables = {}
-    for tname, t in (_require(raw, "tables", where) or {}).items():
-        tw = f"{where} tables.{tname}"
-        personal = tuple(t.get("personal_data") or ())
-        silver = _silver(t.get("silver"), f"{tw}.silver")
-        if silver is not None:
-            leaked = [c for c, expr in silver.columns.items() if expr.strip() in personal]
-            if leaked:
-                raise ConfigError(f"{tw}.silver: personal data would reach silver as {leaked}; pseudonymise it")
-        tables[tname] = TableConfig(
-            name=tname, query_table=_require(t, "query_table", tw), key=tuple(_require(t, "key", tw)),
-            watermark=_require(t, "watermark", tw), lookback_minutes=int(t.get("lookback_minutes", 60)),
-            delete_detection=_one_of(t.get("delete_detection", "none"), DELETE_DETECTION, "delete_detection", tw),
-            classification=_one_of(t.get("classification", "internal"), CLASSIFICATIONS, "classification", tw),
-            personal_data=personal, description=t.get("description", ""), silver=silver)
-    return SourceConfig(
-        name=name, source=_require(raw, "source", where), domain=raw.get("domain", name),
-        owner=_require(raw, "owner", where), kind=_one_of(_require(raw, "kind", where), KINDS, "kind", where),
-        database=_require(raw, "database", where),
-        update_frequency=_one_of(_require(raw, "update_frequency", where), FREQUENCIES, "update_frequency", where),
-        freshness_hours=float(_require(raw, "freshness_hours", where)),
-        tables=tables)
+    where = _where(path.resolve())
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping of settings, found {type(raw).__name__}")
+    try:
+        return SourceConfig.model_validate({**raw, "name": name})
+    except ValidationError as exc:
+        raise ConfigError(_explain(where, exc)) from None
 
 
 @lru_cache(maxsize=1)

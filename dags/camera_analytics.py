@@ -21,12 +21,12 @@ registry correction that should reach past days, say).
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, chain, dag, task
 
+from citylake.settings import get_settings
 from orchestration.assets import camera_silver_assets
 
 
@@ -40,7 +40,7 @@ from orchestration.assets import camera_silver_assets
     tags=["cameras", "stream", "spark", "silver"],
     params={"full_rebuild": Param(False, type="boolean",
                                   description="rebuild every day of the camera silver and analytics tables")},
-    default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+    default_args={"owner": "data-platform", "retries": get_settings().task_retries,
                   "retry_delay": timedelta(seconds=20)},
 )
 def camera_analytics():

@@ -18,12 +18,12 @@ source; only row versions bronze is missing are added, so a backfill never dupli
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, chain, dag, task
 
+from citylake.settings import get_settings
 from orchestration.assets import bronze_assets, silver_assets, warehouse_sources
 
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
@@ -51,7 +51,7 @@ def ingest_dag(name: str, source):
         tags=["ingestion", "bronze", "silver", name],
         params={"window_start": Param(None, type=["null", "string"], description="backfill from (ISO)"),
                 "window_end": Param(None, type=["null", "string"], description="backfill to (ISO)")},
-        default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+        default_args={"owner": "data-platform", "retries": get_settings().task_retries,
                       "retry_delay": timedelta(seconds=20)},
     )
     def ingest():

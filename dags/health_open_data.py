@@ -17,11 +17,12 @@ A failed audit stops the run before anything is published. Every task is safe to
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, chain, dag, task
+
+from citylake.settings import get_settings
 
 BRONZE = [Asset("citylake://bronze/health_dept/facilities"),
           Asset("citylake://bronze/health_dept/practice_certificates")]
@@ -42,7 +43,7 @@ PUBLISHED = [Asset("ckan://portal/dataset/co-so-kham-chua-benh"),
     catchup=False,
     max_active_runs=1,
     tags=["health", "open-data", "ckan", "sở y tế"],
-    default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+    default_args={"owner": "data-platform", "retries": get_settings().task_retries,
                   "retry_delay": timedelta(seconds=20)},
 )
 def health_open_data():

@@ -7,12 +7,12 @@ Vietnamese with English labels) into `<run dir>/reports/leadership_report.html`.
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import AssetAny, chain, dag, task
 
+from citylake.settings import get_settings
 from orchestration.assets import LEADERSHIP_REPORT, mart_assets
 
 
@@ -24,7 +24,7 @@ from orchestration.assets import LEADERSHIP_REPORT, mart_assets
     catchup=False,
     max_active_runs=1,
     tags=["report", "leadership"],
-    default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+    default_args={"owner": "data-platform", "retries": get_settings().task_retries,
                   "retry_delay": timedelta(seconds=20)},
 )
 def leadership_report():

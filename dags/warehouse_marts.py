@@ -12,12 +12,12 @@ Assets this DAG waits on).
 """
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import AssetAny, chain, dag, task
 
+from citylake.settings import get_settings
 from orchestration.assets import CORE_DIMENSIONS, LEADERSHIP_MARTS, TRANSPORT_MARTS, all_silver_assets, mart_assets
 
 
@@ -29,7 +29,7 @@ from orchestration.assets import CORE_DIMENSIONS, LEADERSHIP_MARTS, TRANSPORT_MA
     catchup=False,
     max_active_runs=1,
     tags=["warehouse", "dbt", "leadership"],
-    default_args={"owner": "data-platform", "retries": int(os.environ.get("CITYLAKE_TASK_RETRIES", "2")),
+    default_args={"owner": "data-platform", "retries": get_settings().task_retries,
                   "retry_delay": timedelta(seconds=20)},
 )
 def warehouse_marts():

@@ -6,7 +6,6 @@ missing, empty or no longer matches its query gives a section with a "no data" n
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -15,14 +14,12 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from citylake.settings import get_settings
 from reporting.style import CITY_COLOUR, base_layout, month_label, monthly_axis, number, percent, usd, vnd
 from reporting.wardmap import APPROXIMATION_NOTE, ward_map
 
 log = logging.getLogger(__name__)
 
-# the hotline's service goal the answer rate is read against (share answered within target time): set
-# by the city (CITYLAKE_HOTLINE_ANSWER_GOAL); 0.80 is a placeholder until the city sets its own
-HOTLINE_ANSWER_GOAL = float(os.environ.get("CITYLAKE_HOTLINE_ANSWER_GOAL", "0.80"))
 CITY = "Toàn thành phố · City"
 _TOP_AGENCIES = 7
 
@@ -184,10 +181,17 @@ COMPLAINTS = Section(
 
 # 3. hotline -------------------------------------------------------------------------------------------
 
+def _hotline_answer_goal() -> float:
+    """The hotline's service goal the answer rate is read against (share answered within target time),
+    set by the city (CITYLAKE_HOTLINE_ANSWER_GOAL); 0.80 is a placeholder until the city sets its own."""
+    return get_settings().hotline_answer_goal
+
+
 def _hotline_chart(df: pd.DataFrame) -> go.Figure:
+    goal = _hotline_answer_goal()
     fig = _rate_lines(df, "channel", "answered_within_target", "contacts", 6)
-    fig.add_hline(y=HOTLINE_ANSWER_GOAL, line={"dash": "dash", "color": "#c0392b", "width": 1.5},
-                  annotation_text=f"Chỉ tiêu · Goal {percent(HOTLINE_ANSWER_GOAL, 0)}",
+    fig.add_hline(y=goal, line={"dash": "dash", "color": "#c0392b", "width": 1.5},
+                  annotation_text=f"Chỉ tiêu · Goal {percent(goal, 0)}",
                   annotation_position="bottom right")
     fig.update_yaxes(title_text="Trả lời đúng hạn · Answered within target")
     return fig
@@ -199,7 +203,7 @@ def _hotline_kpis(df: pd.DataFrame) -> list[Kpi]:
     window, period = _last_12_months(df)
     return [Kpi("Tổng đài trả lời đúng hạn · Hotline answered in time",
                 percent(_ratio(latest["answered_within_target"].sum(), latest["contacts"].sum())),
-                f"tháng {month_label(latest_month)} · chỉ tiêu · goal {percent(HOTLINE_ANSWER_GOAL, 0)}"),
+                f"tháng {month_label(latest_month)} · chỉ tiêu · goal {percent(_hotline_answer_goal(), 0)}"),
             Kpi("Liên hệ tổng đài · Hotline contacts", number(window["contacts"].sum()), period)]
 
 

@@ -172,8 +172,6 @@ def test_hotspots_rank_wards_and_cameras_by_alerts(camera_lake):
 
 
 def test_transport_marts_build_pass_their_tests_and_audit_without_face_data(camera_lake, tmp_path_factory):
-    from dataclasses import replace
-
     import duckdb
 
     from citylake.dbt import run_dbt
@@ -181,7 +179,7 @@ def test_transport_marts_build_pass_their_tests_and_audit_without_face_data(came
     from orchestration.assets import TRANSPORT_MARTS
 
     # a warehouse file of its own: the shared test warehouse belongs to the department marts
-    settings = replace(camera_lake["settings"], run_dir=tmp_path_factory.mktemp("camera-warehouse"))
+    settings = camera_lake["settings"].model_copy(update={"run_dir": tmp_path_factory.mktemp("camera-warehouse")})
     run_dbt(["build", "--select", "+marts.transport"], settings)
     assert len(audit_marts(list(TRANSPORT_MARTS), settings)) == len(TRANSPORT_MARTS)
     a = camera_lake["registry"][camera_lake["a"]["camera_id"]]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,7 +201,7 @@ class Watchlist:
             for i, j in enumerate(best):
                 if similarity[i, j] >= self.threshold:
                     matches.append(Match(i, self.ids[j], self.labels[j], float(similarity[i, j])))
-        who = user or os.environ.get("CITYLAKE_USER") or getpass.getuser()
+        who = user or settings.user or getpass.getuser()
         audit = pa.Table.from_pylist([{
             "searched_at": at, "user": who, "camera_id": camera_id, "purpose": purpose.strip(),
             "faces_searched": len(queries), "matches": len(matches)}], schema=AUDIT_SCHEMA)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from citylake.settings import get_settings
+
 NPM = "https://registry.npmjs.org"
 
 
@@ -113,7 +113,7 @@ Progress = Callable[[str], None]
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("CITYLAKE_MODELS_DIR") or REPO_ROOT / ".models").resolve()
+    return get_settings().models_dir
 
 
 def sha256_of(path: Path) -> str:

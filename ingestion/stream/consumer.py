@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
-import os
 import signal
 import threading
 import time
@@ -41,7 +41,7 @@ import pyarrow.dataset as ds
 
 from citylake import delta, events
 from citylake.catalog import bronze_uri
-from citylake.settings import Settings
+from citylake.settings import Settings, get_settings
 from ingestion.stream.dedupe import RecentIds
 
 log = logging.getLogger("citylake.stream")
@@ -78,7 +78,8 @@ class StreamConfig:
     dedupe_window_s: float = 600    # on start-up, ids committed this long before the last commit
     stats_every_s: float = 5.0
     keep_latencies: int = 200_000   # per-event latencies kept for p50/p95
-    pause_after_commit_s: float = float(os.environ.get("CITYLAKE_STREAM_PAUSE_AFTER_COMMIT", "0") or 0)
+    # a test hook (CITYLAKE_STREAM_PAUSE_AFTER_COMMIT): sleep between the Delta commit and the acks
+    pause_after_commit_s: float = dataclasses.field(default_factory=lambda: get_settings().stream_pause_after_commit)
     session_expiry_s: int = 7 * 24 * 3600  # the broker keeps the session (and its queue) this long
 
 
