@@ -97,13 +97,13 @@ def main() -> None:
     shutil.rmtree(settings.lakehouse, ignore_errors=True)
     shutil.rmtree(settings.warehouse_duckdb.parent, ignore_errors=True)
 
-    from citylake.dbt import run_dbt
+    from citylake.dbt import marts, run_dbt
     from citylake.spark import spark_session
     from expectations.gates import audit_marts
     from ingestion.extract import extract_source
     from ingestion.freshness import check_and_record
     from ingestion.reference import tables
-    from orchestration.assets import LEADERSHIP_MARTS, warehouse_sources
+    from orchestration.assets import warehouse_sources
     from reporting.leadership import build_report
     from simulators.departments import prepare_source
     from spark_jobs import health_silver, silver
@@ -131,7 +131,7 @@ def main() -> None:
     with stage("dbt build (dims + leadership marts)", settings):
         run_dbt(["build", "--select", "+marts.core +marts.leadership"], settings)
     with stage("audit marts (Great Expectations)", settings):
-        audit_marts(list(LEADERSHIP_MARTS), settings)
+        audit_marts(marts(("leadership",)), settings=settings)
     with stage("freshness + leadership report", settings):
         check_and_record(settings, fail=False)
         build_report(settings.warehouse_duckdb, settings.reports_dir)

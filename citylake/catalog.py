@@ -88,6 +88,31 @@ TABLES: tuple[TableEntry, ...] = (
     TableEntry("bronze", "cameras", "events_dead_letter", PLATFORM, "internal",
                "Camera messages the stream consumer rejected: the payload as received and the reason",
                (), "stream"),
+    TableEntry("silver", "cameras", "traffic_flow_observed", CAMERA_OPS, "internal",
+               "Vehicle counts per camera and interval (FIWARE TrafficFlowObserved), once per event, with the "
+               "camera's 2025 ward", (), "stream"),
+    TableEntry("silver", "cameras", "crowd_flow_observed", CAMERA_OPS, "internal",
+               "People counted per camera and interval (FIWARE CrowdFlowObserved), with the camera's ward",
+               (), "stream"),
+    TableEntry("silver", "cameras", "alerts", CAMERA_OPS, "internal",
+               "Incidents the cameras raised (stopped vehicles, jams, crowds over threshold), with the ward",
+               (), "stream"),
+    TableEntry("silver", "cameras", "events_quarantine", PLATFORM, "internal",
+               "Camera events held back (unknown camera, unparseable payload), with the reason", (), "stream"),
+    TableEntry("silver", "cameras", "traffic_flow_5min", CAMERA_OPS, "internal",
+               "Traffic per camera in 5-minute windows with the congestion index (p85 of its own last 28 days)",
+               (), "stream"),
+    TableEntry("silver", "cameras", "traffic_flow_ward_5min", CAMERA_OPS, "internal",
+               "Traffic per 2025 ward in 5-minute windows with the congestion index", (), "stream"),
+    TableEntry("silver", "cameras", "hotspots_camera_daily", CAMERA_OPS, "internal",
+               "Incidents and crowd alerts per camera and local day, ranked", (), "stream"),
+    TableEntry("silver", "cameras", "hotspots_ward_daily", CAMERA_OPS, "internal",
+               "Incidents and crowd alerts per ward and local day, ranked", (), "stream"),
+    TableEntry("bronze", "_platform", "extract_log", PLATFORM, "internal",
+               "One row per extraction batch: source, table, window, rows, Delta version (freshness reads it)"),
+    TableEntry("silver", "_platform", "source_freshness", PLATFORM, "internal",
+               "The last freshness check: each source's newest row, last delivery and whether it is late",
+               (), "hourly"),
 )
 
 
@@ -100,6 +125,29 @@ REFERENCE_TABLES: tuple[TableEntry, ...] = (
                "Working-day calendar: weekends, public holidays and Tết (holidays package)"),
     TableEntry("silver", "reference", "vsic_sections", PLATFORM, "public", "VSIC 2018 sections (A–U)"),
     TableEntry("silver", "reference", "vsic_divisions", PLATFORM, "public", "VSIC 2018 divisions (2 digits)"),
+)
+
+
+ANALYTICS = "Trung tâm mô phỏng và dự báo (simulation and forecasting centre)"
+
+# written by analytics/ (forecasting, scenarios, siting) from the marts; aggregates only
+ANALYTICS_TABLES: tuple[TableEntry, ...] = (
+    TableEntry("gold", "forecasting", "forecasts", ANALYTICS, "internal",
+               "Forecast of each mart series by its backtest-chosen model, ward/city reconciled, 80/95 % intervals"),
+    TableEntry("gold", "forecasting", "backtest_metrics", ANALYTICS, "internal",
+               "Rolling-origin MASE and sMAPE of every model per series, seasonal naive beside"),
+    TableEntry("gold", "forecasting", "model_choice", ANALYTICS, "internal",
+               "The model chosen per series and whether it beats seasonal naive"),
+    TableEntry("gold", "scenarios", "ward_results", ANALYTICS, "internal",
+               "Residents, jobs, enterprises, FDI and trips per ward and month to the horizon, per scenario"),
+    TableEntry("gold", "scenarios", "runs", ANALYTICS, "internal",
+               "Each scenario's resolved assumptions and sha256, the model's and the calibration's hashes"),
+    TableEntry("gold", "scenarios", "calibration_check", ANALYTICS, "internal",
+               "The baseline against the calibration window: observed, simulated, tolerance"),
+    TableEntry("gold", "siting", "sites", ANALYTICS, "internal",
+               "Sites chosen to monitor per K (and the fixed cameras), with the demand each covers"),
+    TableEntry("gold", "siting", "summary", ANALYTICS, "internal",
+               "Coverage, certified upper bound and gap per K, beside the naive top-demand choice"),
 )
 
 
@@ -125,7 +173,7 @@ def source_tables() -> tuple[TableEntry, ...]:
 
 def all_tables() -> tuple[TableEntry, ...]:
     seen, out = set(), []
-    for t in source_tables() + TABLES + REFERENCE_TABLES:
+    for t in source_tables() + TABLES + REFERENCE_TABLES + ANALYTICS_TABLES:
         if (t.layer, t.domain, t.name) not in seen:
             seen.add((t.layer, t.domain, t.name))
             out.append(t)

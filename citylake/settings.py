@@ -18,7 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "CITYLAKE_"
-PORT_BLOCK = 7  # port_base … port_base + 6: PostgreSQL, Redis, CKAN, Spark master and UI, MariaDB, Mosquitto
+# port_base … port_base + 11: PostgreSQL, Redis, CKAN, Spark master and UI, MariaDB, Mosquitto, Airflow's
+# API server, JupyterLab, Spark Connect, the OGC API server, one spare
+PORT_BLOCK = 12
 
 
 class SettingsError(ValueError):
@@ -34,6 +36,9 @@ class Settings(BaseSettings):
     run_dir: Path = REPO_ROOT / ".run"
     port_base: int = 24300
     spark_master: str = Field("local[*]", min_length=1)
+    # a Spark Connect endpoint (sc://host:port): jobs become light clients of that server instead of
+    # starting a Spark driver of their own; the live deployment points it at its own server
+    spark_remote: str = Field("", pattern=r"^(sc://.+)?$")
     lakehouse_override: str = Field("", validation_alias="CITYLAKE_LAKEHOUSE")
     source_scale: float = Field(0.1, gt=0, validation_alias="CITYLAKE_SCALE")
     seed: int = Field(20250701, ge=0)
@@ -106,6 +111,22 @@ class Settings(BaseSettings):
     def mqtt_port(self) -> int:
         return self.port_base + 6
 
+    @property
+    def airflow_port(self) -> int:
+        return self.port_base + 7
+
+    @property
+    def jupyter_port(self) -> int:
+        return self.port_base + 8
+
+    @property
+    def spark_connect_port(self) -> int:
+        return self.port_base + 9
+
+    @property
+    def ogc_api_port(self) -> int:
+        return self.port_base + 10
+
     # -- locations --
     @property
     def lakehouse(self) -> str:
@@ -114,7 +135,8 @@ class Settings(BaseSettings):
 
     @property
     def warehouse_duckdb(self) -> Path:
-        """DuckDB file where dbt builds the marts before the audit lets them out."""
+        """The published marts (DuckDB): what the report, the portal and analysts read. dbt builds
+        into a staging file per DAG; only audited marts get here (citylake.warehouse)."""
         return self.run_dir / "warehouse" / "citylake.duckdb"
 
     @property
@@ -139,10 +161,6 @@ class Settings(BaseSettings):
     @property
     def health_source_dsn(self) -> str:
         return self.health_dsn or self.pg_dsn("health_dept")
-
-    @property
-    def airflow_db_dsn(self) -> str:
-        return self.pg_dsn("airflow")
 
     @property
     def ckan_url(self) -> str:
@@ -180,6 +198,10 @@ class Settings(BaseSettings):
             "CITYLAKE_RUN_DIR": str(self.run_dir),
             "CITYLAKE_PORT_BASE": str(self.port_base),
             "CITYLAKE_SPARK_MASTER": self.spark_master,
+            "CITYLAKE_SPARK_REMOTE": self.spark_remote,
+            "CITYLAKE_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "CITYLAKE_SHUFFLE_PARTITIONS": str(self.shuffle_partitions),
+            "CITYLAKE_TASK_RETRIES": str(self.task_retries),
             "CITYLAKE_LAKEHOUSE": self.lakehouse,
             "CITYLAKE_SCALE": str(self.source_scale),
             "CITYLAKE_SEED": str(self.seed),

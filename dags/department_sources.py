@@ -1,30 +1,27 @@
 """
 ### Department sources → bronze → silver (one DAG per source)
 
-For every department source configured in `ingestion/sources/<name>/source.yml` (one-stop
-dossiers, complaints, hotline, business registration, FDI, investment projects, land, schools,
-inspection conclusions), a DAG `ingest_<name>`:
+For every source configured in `ingestion/sources/<name>/source.yml` (Health, one-stop dossiers,
+complaints, hotline, business registration, FDI, investment projects, land, schools, inspection
+conclusions, the camera registry), a DAG `ingest_<name>` at the update frequency agreed with its owner:
 
 1. **extract**: incremental, exactly-once batches into bronze Delta (PostgreSQL or MariaDB), hard
    deletes as tombstones, additive schema changes followed; an incompatible change stops this
    source only, with its batch quarantined;
-2. **silver**: the config-driven Spark job (latest per key, NFC, 2025 wards, pseudonyms,
-   enumerations, quarantine with reasons);
-3. **audit**: the generated Great Expectations suite of every silver table.
+2. **silver** (Spark): latest per key, NFC, 2025 wards, pseudonyms, enumerations, quarantine with
+   reasons — the config-driven job, or Health's own (duplicate facilities, practitioner identities);
+3. **audit**: the Great Expectations suite of every silver table. Only once it passed are the silver
+   tables' Assets updated, so the marts never start from unaudited silver.
 
-The silver tables are Assets: the warehouse marts rebuild when any of them changes.
 **Backfill**: trigger with `window_start`/`window_end` (ISO instants) to re-read a past range of the
 source; only row versions bronze is missing are added, so a backfill never duplicates.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import Param, chain, dag, task
 
-from citylake.settings import get_settings
-from orchestration.assets import bronze_assets, silver_assets, warehouse_sources
+from orchestration.assets import HEALTH, ingested_sources, silver_assets
+from orchestration.defaults import SPARK_POOL, default_args
 
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
 
@@ -45,38 +42,40 @@ def ingest_dag(name: str, source):
         dag_id=f"ingest_{name}",
         doc_md=__doc__,
         schedule=SCHEDULES[source.update_frequency],
-        start_date=pendulum.datetime(2025, 7, 1, tz="Asia/Ho_Chi_Minh"),
         catchup=False,
         max_active_runs=1,
         tags=["ingestion", "bronze", "silver", name],
         params={"window_start": Param(None, type=["null", "string"], description="backfill from (ISO)"),
                 "window_end": Param(None, type=["null", "string"], description="backfill to (ISO)")},
-        default_args={"owner": "data-platform", "retries": get_settings().task_retries,
-                      "retry_delay": timedelta(seconds=20)},
+        default_args=default_args(),
     )
     def ingest():
-        @task(task_id=f"extract_{name}", outlets=bronze_assets(source))
+        @task(task_id=f"extract_{name}")
         def extract(params=None) -> list[str]:
             from ingestion.extract import extract_source
 
             return [str(batch) for batch in extract_source(name, window=_window(params or {}))]
 
-        @task(task_id=f"build_{name}_silver", outlets=silver_assets(source))
+        @task(task_id=f"build_{name}_silver", pool=SPARK_POOL)
         def silver() -> dict:
+            if name == HEALTH:
+                from spark_jobs import health_silver
+
+                return health_silver.run()
             from spark_jobs import silver as silver_job
 
             return silver_job.run(name)
 
-        @task(task_id=f"audit_{name}_silver")
+        @task(task_id=f"audit_{name}_silver", outlets=silver_assets(source))
         def audit() -> list[str]:
-            from expectations.gates import audit_source_silver
+            from expectations.gates import audit_health_silver, audit_source_silver
 
-            return audit_source_silver(name)
+            return audit_health_silver() if name == HEALTH else audit_source_silver(name)
 
         chain(extract(), silver(), audit())
 
     return ingest()
 
 
-for _source in warehouse_sources():
+for _source in ingested_sources():
     globals()[f"ingest_{_source.name}"] = ingest_dag(_source.name, _source)

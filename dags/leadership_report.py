@@ -1,31 +1,28 @@
 """
 ### Leadership report
 
-Rebuilt whenever the audited marts change: records every source's freshness (late sources are
-shown in red at the top of the report), then renders the HTML report (charts and the ward map,
-Vietnamese with English labels) into `<run dir>/reports/leadership_report.html`.
+Rebuilt whenever published marts change (audited by the DAG that owns them): records every
+source's freshness (late sources are shown in red at the top of the report), then renders the HTML
+report (charts and the ward map, Vietnamese with English labels) into
+`<run dir>/reports/leadership_report.html` from the published warehouse, read-only.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pendulum
 from airflow.sdk import AssetAny, chain, dag, task
 
-from citylake.settings import get_settings
-from orchestration.assets import LEADERSHIP_REPORT, mart_assets
+from orchestration.assets import LEADERSHIP_REPORT, mart_asset
+from orchestration.defaults import default_args
+from orchestration.marts import published_marts
 
 
 @dag(
     dag_id="leadership_report",
     doc_md=__doc__,
-    schedule=AssetAny(*mart_assets()),
-    start_date=pendulum.datetime(2025, 7, 1, tz="Asia/Ho_Chi_Minh"),
+    schedule=AssetAny(*(mart_asset(m) for m in published_marts())),
     catchup=False,
     max_active_runs=1,
     tags=["report", "leadership"],
-    default_args={"owner": "data-platform", "retries": get_settings().task_retries,
-                  "retry_delay": timedelta(seconds=20)},
+    default_args=default_args(),
 )
 def leadership_report():
     @task
@@ -37,10 +34,11 @@ def leadership_report():
     @task(outlets=[LEADERSHIP_REPORT])
     def render_leadership_report() -> str:
         from citylake.settings import get_settings
+        from ingestion.freshness import recorded
         from reporting.leadership import build_report
 
         settings = get_settings()
-        return str(build_report(settings.warehouse_duckdb, settings.reports_dir))
+        return str(build_report(settings.warehouse_duckdb, settings.reports_dir, freshness=recorded(settings)))
 
     chain(record_freshness(), render_leadership_report())
 

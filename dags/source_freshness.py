@@ -7,19 +7,19 @@ Hourly: has every department source delivered within the update frequency agreed
 """
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import dag, task
+
+from orchestration.defaults import default_args
 
 
 @dag(
     dag_id="source_freshness",
     doc_md=__doc__,
     schedule="@hourly",
-    start_date=pendulum.datetime(2025, 7, 1, tz="Asia/Ho_Chi_Minh"),
     catchup=False,
     max_active_runs=1,
     tags=["freshness", "catalogue"],
-    default_args={"owner": "data-platform", "retries": 0},
+    default_args=default_args(retries=0),
 )
 def source_freshness():
     @task

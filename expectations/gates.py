@@ -1,8 +1,9 @@
 """The audit gates the DAGs call: load what is about to be trusted, validate it, or stop.
 
-``audit_health_silver`` runs after the silver job; ``audit_health_marts`` runs after ``dbt build``
-and before anything is published (write-audit-publish). Both raise :class:`AuditFailed` with a
-readable report naming every failed expectation; Data Docs land in ``<run_dir>/reports/gx``.
+The silver gates run after each silver job; ``audit_marts`` runs on a DAG's staged marts after
+``dbt build`` and before anything is published (write-audit-publish). Each raises
+:class:`AuditFailed` with a readable report naming every failed expectation; Data Docs land in
+``<run_dir>/reports/gx``.
 """
 from __future__ import annotations
 
@@ -14,11 +15,6 @@ from expectations.audit import AuditResult, require, run_audit
 HEALTH_SILVER = {
     "silver_health_facilities": ("health", "facilities"),
     "silver_health_practice_certificates": ("health", "practice_certificates"),
-}
-HEALTH_MARTS = {
-    "mart_dim_health_facilities": "dim_health_facilities",
-    "mart_fct_practice_certificates": "fct_practice_certificates",
-    "mart_rpt_health_capacity_by_ward": "rpt_health_capacity_by_ward",
 }
 
 
@@ -38,15 +34,6 @@ def audit_health_silver(settings: Settings | None = None) -> list[str]:
     return _audit_silver(HEALTH_SILVER, settings)
 
 
-def audit_health_marts(settings: Settings | None = None) -> list[str]:
-    from citylake.warehouse import read_mart
-
-    settings = settings or get_settings()
-    results = [run_audit(suite, read_mart(settings, mart).to_pandas(), settings.reports_dir)
-               for suite, mart in HEALTH_MARTS.items()]
-    return _summary(results)
-
-
 def audit_source_silver(name: str, settings: Settings | None = None) -> list[str]:
     """Every silver table of a configured source against its generated suite."""
     from citylake.source_config import load_source
@@ -57,12 +44,13 @@ def audit_source_silver(name: str, settings: Settings | None = None) -> list[str
                           if src.name == source.name}, settings)
 
 
-def audit_marts(names: list[str], settings: Settings | None = None) -> list[str]:
-    """Marts against their suites (expectations/marts.yml) before anything downstream trusts them."""
+def audit_marts(names: list[str], staged_by: str | None = None, settings: Settings | None = None) -> list[str]:
+    """Marts against their suites (expectations/marts/*.yml) before anything downstream trusts them:
+    ``staged_by``'s staged build (the write-audit-publish gate), or the published marts."""
     from citylake.warehouse import read_mart
 
     settings = settings or get_settings()
-    results = [run_audit(f"mart_{mart}", read_mart(settings, mart).to_pandas(), settings.reports_dir)
+    results = [run_audit(f"mart_{mart}", read_mart(settings, mart, staged_by).to_pandas(), settings.reports_dir)
                for mart in names]
     return _summary(results)
 

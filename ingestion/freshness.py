@@ -78,18 +78,19 @@ def freshness_uri(settings: Settings) -> str:
     return f"{settings.lakehouse.rstrip('/')}/silver/_platform/source_freshness"
 
 
+def recorded(settings: Settings | None = None) -> pa.Table | None:
+    """The last recorded check, or None when it never ran."""
+    settings = settings or get_settings()
+    uri = freshness_uri(settings)
+    return delta.read_arrow(uri) if delta.exists(uri) else None
+
+
 def check_and_record(settings: Settings | None = None, fail: bool = True,
                      now: dt.datetime | None = None) -> pa.Table:
-    """Check, keep the result (Delta, and the warehouse for the report), then fail if any is late."""
-    import duckdb
-
+    """Check, keep the result (a Delta table the report reads), then fail if any is late."""
     settings = settings or get_settings()
     result = check(settings, now)
     delta.write_arrow(result, freshness_uri(settings), mode="overwrite", schema_mode="overwrite")
-    settings.warehouse_duckdb.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
-        con.register("freshness", result)
-        con.execute("CREATE OR REPLACE TABLE main.source_freshness AS SELECT * FROM freshness")
     late = [f"{r['source']} ({r['reason']})" for r in result.to_pylist() if r["is_late"]]
     if late and fail:
         raise SourcesLate(f"{len(late)} source(s) missed their deadline: {', '.join(late)}")

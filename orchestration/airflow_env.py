@@ -1,26 +1,33 @@
-"""Airflow's configuration for a citylake deployment (home, DAG folder, metadata database)."""
+"""Airflow in this process, for ``dag.test()``: the tests' harness, apart from the live deployment.
+
+The live Airflow (``citylake.services.airflow``: scheduler, API server, PostgreSQL metadata) has its
+own home; a test that runs a DAG in-process with ``dag.test()`` gets a home of its own
+(``<run>/airflow-dagtest``, SQLite), so its runs never show up in, or race with, the live scheduler.
+"""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from citylake.settings import REPO_ROOT, Settings
+from citylake.services.airflow import DAGS_FOLDER
+from citylake.settings import Settings
 
-DAGS_FOLDER = REPO_ROOT / "dags"
+__all__ = ["DAGS_FOLDER", "airflow_env", "apply", "airflow_cli"]
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
-    home = settings.run_dir / "airflow"
+    home = settings.run_dir / "airflow-dagtest"
     return {
         **settings.env(),
         "AIRFLOW_HOME": str(home),
+        "AIRFLOW_CONFIG": str(home / "airflow.cfg"),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
@@ -38,16 +45,8 @@ def apply(settings: Settings) -> None:
 
 
 def airflow_cli(settings: Settings, *args: str) -> None:
-    exe = shutil.which("airflow", path=str(Path(sys.executable).parent)) or "airflow"
+    exe = str(Path(sys.executable).parent / "airflow")
     env = dict(os.environ, **airflow_env(settings))
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     subprocess.run([exe, *args], env=env, check=True)
-
-
-def dag_run_order() -> list[str]:
-    """The order a one-shot run follows: what the asset schedule would trigger, written out."""
-    from orchestration.assets import warehouse_sources
-
-    return ([f"ingest_{src.name}" for src in warehouse_sources()]
-            + ["camera_analytics", "health_open_data", "warehouse_marts", "leadership_report", "source_freshness"])

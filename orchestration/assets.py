@@ -1,8 +1,9 @@
-"""The Airflow Assets of the warehouse, named once so producers and consumers agree.
+"""The Airflow Assets of the platform, named once so producers and consumers agree.
 
 ``citylake://<layer>/<domain>/<table>`` for lakehouse tables, ``citylake://warehouse/<mart>`` for
-marts, ``citylake://reports/<name>`` for rendered reports. Imported by DAG files (never from one
-DAG file to another).
+published marts, ``citylake://reports/<name>`` for rendered reports, ``ckan://portal/dataset/<name>``
+for open datasets. An Asset is updated only by a task that runs after the audit of what it names
+(write-audit-publish): consumers never start on unaudited data.
 """
 from __future__ import annotations
 
@@ -10,30 +11,24 @@ from airflow.sdk import Asset
 
 from citylake.source_config import SourceConfig, all_sources
 
-LEADERSHIP_MARTS = (
-    "rpt_dossiers_on_time", "rpt_complaint_backlog", "rpt_hotline_response", "rpt_new_businesses",
-    "rpt_fdi_by_country_year", "rpt_land_transactions", "rpt_schools_by_ward", "rpt_inspection_recovery",
-    "rpt_investment_projects", "rpt_health_capacity_by_ward", "rpt_ward_overview",
-)
-CORE_DIMENSIONS = ("dim_admin_units", "dim_agencies", "dim_calendar", "dim_industries")
-# camera marts (dbt/models/marts/transport): built by warehouse_marts once the camera tables exist
-TRANSPORT_MARTS = ("dim_cameras", "fct_traffic_flow_5min", "rpt_congestion_by_ward", "rpt_incident_hotspots")
+HEALTH = "health"       # the Health source has its own silver job (spark_jobs/health_silver.py)
+CAMERAS = "cameras"     # the camera registry: read by the transport marts, not the leadership ones
+HEALTH_SILVER = ("facilities", "practice_certificates")
 CAMERA_SILVER = ("traffic_flow_observed", "crowd_flow_observed", "alerts", "traffic_flow_5min",
                  "traffic_flow_ward_5min", "hotspots_camera_daily", "hotspots_ward_daily")
 
 
-def bronze_assets(source: SourceConfig) -> list[Asset]:
-    return [Asset(f"citylake://bronze/{source.source}/{t}") for t in source.tables]
-
-
 def silver_assets(source: SourceConfig) -> list[Asset]:
+    if source.name == HEALTH:
+        return [Asset(f"citylake://silver/{source.domain}/{name}") for name in HEALTH_SILVER]
     return [Asset(f"citylake://silver/{source.domain}/{cfg.silver.name}")
             for cfg in source.tables.values() if cfg.silver is not None]
 
 
-def warehouse_sources() -> list[SourceConfig]:
-    """Sources the config-driven silver job builds (Health has its own DAG and job)."""
-    return [src for src in all_sources() if any(cfg.silver is not None for cfg in src.tables.values())]
+def ingested_sources() -> list[SourceConfig]:
+    """Every source with a silver job: the config-driven one, or Health's own."""
+    return [src for src in all_sources()
+            if src.name == HEALTH or any(c.silver is not None for c in src.tables.values())]
 
 
 def camera_silver_assets() -> list[Asset]:
@@ -41,13 +36,28 @@ def camera_silver_assets() -> list[Asset]:
     return [Asset(f"citylake://silver/cameras/{name}") for name in CAMERA_SILVER]
 
 
-def all_silver_assets() -> list[Asset]:
-    health = [Asset("citylake://silver/health/facilities"), Asset("citylake://silver/health/practice_certificates")]
-    return health + [a for src in warehouse_sources() for a in silver_assets(src)] + camera_silver_assets()
+def department_silver_assets() -> list[Asset]:
+    """What the leadership marts are built from: every department's silver tables."""
+    return [a for src in ingested_sources() if src.name != CAMERAS for a in silver_assets(src)]
 
 
-def mart_assets() -> list[Asset]:
-    return [Asset(f"citylake://warehouse/{m}") for m in (*CORE_DIMENSIONS, *LEADERSHIP_MARTS, *TRANSPORT_MARTS)]
+def transport_silver_assets() -> list[Asset]:
+    """What the transport marts are built from: the camera registry and the camera analytics."""
+    registry = [a for src in ingested_sources() if src.name == CAMERAS for a in silver_assets(src)]
+    return registry + camera_silver_assets()
+
+
+def mart_asset(mart: str) -> Asset:
+    return Asset(f"citylake://warehouse/{mart}")
+
+
+def dataset_asset(name: str) -> Asset:
+    return Asset(f"ckan://portal/dataset/{name}")
 
 
 LEADERSHIP_REPORT = Asset("citylake://reports/leadership_report")
+
+
+def warehouse_sources() -> list[SourceConfig]:
+    """Sources the config-driven silver job builds (every source but Health)."""
+    return [src for src in ingested_sources() if src.name != HEALTH]

@@ -15,77 +15,151 @@ def _step(label: str):
     return time.monotonic()
 
 
-def cmd_up(settings: Settings, args) -> None:
-    from citylake.services import ckan, mariadb, mosquitto, postgres
+# every service `up` starts, in order; `down` stops them in reverse
+SERVICES = ("postgres", "mariadb", "mosquitto", "ckan", "spark_connect", "airflow", "jupyter")
 
-    t = _step(f"PostgreSQL on 127.0.0.1:{settings.pg_port}, MariaDB on 127.0.0.1:{settings.mariadb_port}, "
-              f"Mosquitto on 127.0.0.1:{settings.mqtt_port}")
-    postgres.start(settings)
-    mariadb.start(settings)
-    mosquitto.start(settings)
-    _step(f"CKAN 2.12 on {settings.ckan_url} (with Redis on 127.0.0.1:{settings.redis_port})")
-    ckan.start(settings)
-    print(f"    services up in {time.monotonic() - t:.1f}s under {settings.services_dir}")
+
+def _service_lines(settings: Settings) -> list[tuple[str, str, bool]]:
+    """(what, where, up) for each service of the deployment."""
+    from citylake.services import airflow, jupyter
+    from citylake.services.process import port_open
+
+    lines = [(name, f"127.0.0.1:{port}", port_open(port)) for name, port in (
+        ("PostgreSQL", settings.pg_port), ("MariaDB", settings.mariadb_port), ("Mosquitto", settings.mqtt_port),
+        ("Redis", settings.redis_port))]
+    lines.append(("CKAN", settings.ckan_url, port_open(settings.ckan_port)))
+    if not settings.spark_remote:
+        lines.append(("Spark Connect", f"sc://127.0.0.1:{settings.spark_connect_port}",
+                      port_open(settings.spark_connect_port)))
+    for component, alive in airflow.status(settings).items():
+        where = airflow.api_url(settings) if component == "api-server" else "(process)"
+        lines.append((f"Airflow {component}", where, alive))
+    lines.append(("JupyterLab", jupyter.url(settings), port_open(settings.jupyter_port)))
+    return lines
+
+
+def cmd_up(settings: Settings, args) -> None:
+    """Start every service that is not running (a crashed one — the scheduler, say — is started again)."""
+    import importlib
+
+    t = _step(f"Services under {settings.services_dir}, on 127.0.0.1 ports {settings.port_base}+")
+    for name in SERVICES:
+        started = time.monotonic()
+        outcome = importlib.import_module(f"citylake.services.{name}").start(settings)
+        if outcome:  # Airflow names the components it had to (re)start
+            print(f"    {name}: started {', '.join(outcome)} ({time.monotonic() - started:.1f}s)", flush=True)
+    for what, where, up in _service_lines(settings):
+        print(f"    {what:<22} {where:<40} {'up' if up else 'DOWN'}")
+    print(f"    up in {time.monotonic() - t:.1f}s")
 
 
 def cmd_down(settings: Settings, args) -> None:
-    from citylake.services import ckan, mariadb, mosquitto, postgres, redis
+    import importlib
 
-    for name, stop in (("CKAN", ckan.stop), ("Redis", redis.stop), ("Mosquitto", mosquitto.stop),
-                       ("MariaDB", mariadb.stop),
-                       ("PostgreSQL", postgres.stop)):
-        print(f"{'stopped' if stop(settings) else 'not running'}: {name}")
+    from citylake.services import redis
+
+    for name in reversed(SERVICES):
+        stopped = importlib.import_module(f"citylake.services.{name}").stop(settings)
+        if name == "ckan":
+            stopped = redis.stop(settings) or stopped
+        print(f"{'stopped' if stopped else 'not running'}: {name}")
 
 
 def cmd_status(settings: Settings, args) -> None:
-    from citylake.services.process import port_open
+    """Services, each DAG's last run (from Airflow's REST API) and each source's freshness."""
+    for what, where, up in _service_lines(settings):
+        print(f"{what:<22} {where:<40} {'up' if up else 'DOWN'}")
+    print(f"lakehouse              {settings.lakehouse}")
+    _dag_status(settings)
+    _freshness_status(settings)
 
-    for name, port in (("PostgreSQL", settings.pg_port), ("MariaDB", settings.mariadb_port),
-                       ("Redis", settings.redis_port), ("CKAN", settings.ckan_port),
-                       ("Mosquitto", settings.mqtt_port)):
-        print(f"{name:<11} 127.0.0.1:{port:<6} {'up' if port_open(port) else 'down'}")
-    print(f"lakehouse   {settings.lakehouse}")
+
+def _dag_status(settings: Settings) -> None:
+    from orchestration.api import AirflowAPI, AirflowAPIError
+
+    try:
+        api = AirflowAPI.for_settings(settings)
+        dags = api.dags()
+    except (AirflowAPIError, OSError) as exc:
+        print(f"\nDAGs: Airflow's API does not answer ({type(exc).__name__}); `citylake up` starts it")
+        return
+    print(f"\n{'DAG':<24} {'schedule':<16} {'last run':<26} {'state':<10} paused")
+    for dag in sorted(dags, key=lambda d: d["dag_id"]):
+        runs = api.runs(dag["dag_id"], limit=1)
+        last = runs[0] if runs else {}
+        when = (last.get("end_date") or last.get("start_date") or last.get("run_after") or "never")[:19]
+        print(f"{dag['dag_id']:<24} {(dag.get('timetable_summary') or '-')[:16]:<16} {when:<26} "
+              f"{last.get('state', '-'):<10} {'yes' if dag['is_paused'] else 'no'}")
+
+
+def _freshness_status(settings: Settings) -> None:
+    from ingestion.freshness import check
+
+    print(f"\n{'source':<14} {'fresh':<6} reason")
+    for row in check(settings).to_pylist():
+        print(f"{row['source']:<14} {'late' if row['late'] else 'ok':<6} {row['reason']}")
 
 
 def cmd_run(settings: Settings, args) -> None:
-    """Run the DAGs once through Airflow, in dependency order, in this process (``dag.test()``):
-    one Airflow start-up, one DAG parse and one Spark session for the whole day's run."""
-    from orchestration import airflow_env
+    """A day's work through the live scheduler: trigger the DAGs that start it (every source's and
+    the cameras', or the one named) over the REST API and follow what their Assets set off."""
+    day = run_through_scheduler(settings, getattr(args, "dag", None))
+    if not day.ok:
+        raise SystemExit(f"{len(day.failures) or 'some'} task(s) failed: see the logs named above")
 
-    airflow_env.airflow_cli(settings, "db", "migrate")
-    airflow_env.apply(settings)
-    from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(airflow_env.DAGS_FOLDER))
-    if bag.import_errors:
-        raise SystemExit(f"DAG import errors: {bag.import_errors}")
-    dags = [args.dag] if getattr(args, "dag", None) else airflow_env.dag_run_order()
-    for dag_id in dags:
-        t = _step(f"Airflow: {dag_id}")
-        run = bag.dags[dag_id].test()
-        failed = [ti.task_id for ti in run.get_task_instances() if ti.state != "success"]
-        print(f"    {dag_id}: {run.state} in {time.monotonic() - t:.0f}s", flush=True)
-        if run.state != "success":
-            logs = settings.run_dir / "airflow" / "logs"
-            raise SystemExit(f"{dag_id} failed ({', '.join(failed)}); its logs: {logs}")
+def run_through_scheduler(settings: Settings, dag: str | None = None):
+    """Trigger ``dag`` (or the day's root DAGs) and follow everything it sets off; prints progress
+    and a summary, returns the DayRun. A failed DAG does not stop the others."""
+    from citylake.services import airflow
+    from orchestration.api import AirflowAPI
+    from orchestration.run import run_day
+
+    api = AirflowAPI.for_settings(settings)
+    errors = api.import_errors()
+    if errors:
+        raise SystemExit("DAG import errors:\n" + "\n".join(f"  {e['filename']}: {e['stack_trace'][-400:]}"
+                                                          for e in errors))
+    dags = {d["dag_id"]: d for d in api.dags()}
+    if dag:
+        if dag not in dags:
+            raise SystemExit(f"no DAG {dag!r}; there are: {', '.join(sorted(dags))}")
+        roots = [dag]
+    else:
+        roots = [d for d, info in dags.items() if any(t["name"] == "ingestion" for t in info["tags"])]
+    # whatever the scheduler starts meanwhile is followed: the runs the roots' Assets set off, and a
+    # scheduled run that falls in the window (it is real work on the same tables)
+    followers = [d for d in dags if d not in roots]
+    paused = [d for d in [*roots, *followers] if dags[d]["is_paused"]]
+    if paused:
+        print(f"    paused, so not run: {', '.join(paused)}")
+    day = run_day(api, [r for r in roots if r not in paused], [f for f in followers if f not in paused],
+                  airflow.home(settings) / "logs")
+    for line in day.summary():
+        print(f"    {line}")
+    return day
 
 
 def cmd_tables(settings: Settings, args) -> None:
-    """The catalog with each table's current Delta version and row count."""
+    """The tables of this deployment's lakehouse, as the catalogue describes them, with their current
+    Delta version and row count; then the catalogued tables no run has written here yet."""
     from citylake import delta
     from citylake.catalog import all_tables
 
     print(f"{'table':<46} {'class':<11} {'every':<8} {'version':>7} {'rows':>9}  owner")
+    waiting = []
     for t in all_tables():
         uri = t.uri(settings)
-        version, rows = ("-", "-")
-        if delta.exists(uri):
-            table = delta.table(uri)
-            version, rows = table.version(), table.count()
+        if not delta.exists(uri):
+            waiting.append(f"{t.layer}/{t.domain}/{t.name}")
+            continue
+        table = delta.table(uri)
         pii = f"  personal data: {', '.join(t.personal_data)}" if t.personal_data else ""
         print(f"{t.layer + '/' + t.domain + '/' + t.name:<46} {t.classification:<11} "
-              f"{t.update_frequency or '-':<8} {version:>7} "
-              f"{rows:>9}  {t.owner}{pii}")
+              f"{t.update_frequency or '-':<8} {table.version():>7} "
+              f"{table.count():>9}  {t.owner}{pii}")
+    if waiting:
+        print(f"\nnot written yet in this deployment ({len(waiting)}): {', '.join(waiting)}")
 
 
 def cmd_stream(settings: Settings, args) -> None:
@@ -117,10 +191,11 @@ def cmd_models(settings: Settings, args) -> None:
 
 COMMANDS = {
     "tables": (cmd_tables, "list the catalog's tables with version and row count"),
-    "run": (cmd_run, "run the DAGs once through Airflow, in dependency order"),
-    "up": (cmd_up, "start the embedded services (PostgreSQL, MariaDB, Redis, Mosquitto, CKAN)"),
+    "run": (cmd_run, "trigger the day's DAGs through Airflow's REST API and follow them to the end"),
+    "up": (cmd_up, "start (or restart what crashed of) the services: databases, MQTT, CKAN, Spark, Airflow, "
+                   "JupyterLab"),
     "down": (cmd_down, "stop everything `up` started"),
-    "status": (cmd_status, "which services are listening"),
+    "status": (cmd_status, "services, each DAG's last run, each source's freshness"),
     "models": (cmd_models, "download, convert (to ONNX) and verify the vision models"),
     "vision": (cmd_vision, "analyse camera streams and publish their events over MQTT"),
     "stream": (cmd_stream, "consume camera events from MQTT into bronze Delta (--compact: compact them)"),
@@ -134,7 +209,7 @@ LAZY_ARGUMENTS = {"stream": "ingestion.stream.consumer", "vision": "vision.runne
 
 def _arguments(name: str, command: argparse.ArgumentParser) -> None:
     if name == "run":
-        command.add_argument("dag", nargs="?", help="one DAG id (default: all, in order)")
+        command.add_argument("dag", nargs="?", help="one DAG id (default: every source's and the cameras')")
 
 
 def dispatch(prog: str, description: str | None, commands: dict, lazy_arguments: dict[str, str],

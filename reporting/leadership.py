@@ -1,8 +1,8 @@
 """The leadership report: the city's marts as one HTML file a leader opens on a laptop, offline.
 
-Reads the leadership marts (dbt/models/marts/leadership) and ``main.source_freshness`` from the
-DuckDB file, draws one chart per mart, KPI tiles and the ward map, and writes a single page with
-plotly.js inlined once. A mart that is missing or empty shows a "no data" note and is logged.
+Reads the published marts (read-only: only audited marts are there) and the last freshness check,
+draws one chart per mart, KPI tiles and the ward map, and writes a single page with plotly.js
+inlined once. A mart that is missing or empty shows a "no data" note and is logged.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import plotly.offline
+import pyarrow as pa
 
 from reporting.camera_sections import CAMERA_SECTIONS, ward_map_section
 from reporting.sections import SECTIONS, SectionResult, mart_exists, run
@@ -35,15 +36,22 @@ class Report:
     late_sources: list[str]
 
 
-def build_report(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE) -> Path:
-    """Write ``out_dir/leadership_report.html`` from the marts in ``duckdb_path``; returns its path."""
-    return render(duckdb_path, out_dir, title).path
+def build_report(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE,
+                 freshness: pa.Table | None = None) -> Path:
+    """Write ``out_dir/leadership_report.html`` from the marts in ``duckdb_path`` and the freshness
+    check's result; returns its path."""
+    return render(duckdb_path, out_dir, title, freshness).path
 
 
-def render(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE) -> Report:
+def render(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE,
+           freshness: pa.Table | None = None) -> Report:
     """As build_report, and also says which sections had no data and which sources are late."""
-    # same configuration as dbt's own connection, which may still be open in this process
-    with duckdb.connect(str(duckdb_path)) as con:
+    # read-only: a publication replaces the file whole, and this reader keeps the version it opened;
+    # nothing published yet: every section says so
+    path = str(duckdb_path) if Path(duckdb_path).exists() else ":memory:"
+    with duckdb.connect(path, read_only=path != ":memory:") as con:
+        if freshness is not None:
+            con.register("source_freshness", freshness)
         results = [run(con, section) for section in SECTIONS]
         # camera sections once camera events reached the marts; left out (not "no data") before that
         cameras = [run(con, section) for section in CAMERA_SECTIONS]

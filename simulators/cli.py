@@ -8,7 +8,7 @@ import sys
 import time
 
 from citylake.settings import Settings
-from orchestration.cli import _step, cmd_models, cmd_run, cmd_up, dispatch
+from orchestration.cli import _step, cmd_models, cmd_up, dispatch
 
 
 def cmd_source(settings: Settings, args) -> None:
@@ -31,40 +31,49 @@ def cmd_fleet(settings: Settings, args) -> None:
 
 
 def cmd_demo(settings: Settings, args) -> None:
+    """The city's day, condensed: services up, one more day in every department, the cameras'
+    last hours streamed, then the day's DAGs through the live scheduler, and the portal checked."""
+    from citylake.services import airflow, jupyter
+    from orchestration.cli import run_through_scheduler
+
     started = time.monotonic()
     cmd_up(settings, args)
-    _step("Department source databases (PostgreSQL and MariaDB)")
+    t = _step("Department source databases (PostgreSQL and MariaDB): one more day of changes")
     cmd_source(settings, argparse.Namespace(advance=True, name=None))
+    print(f"    done in {time.monotonic() - t:.0f}s")
     _step("Cameras: the fleet's last hours and real footage through the vision pipeline, MQTT → bronze")
     from simulators import camera_feed
 
     cmd_models(settings, args)
-
     camera_feed.run(settings, hours=float(os.environ.get("CITYLAKE_DEMO_CAMERA_HOURS", "4")))
-    _step("Airflow: every source's DAG, the camera analytics, then the marts, the report and the Health open data")
-    cmd_run(settings, argparse.Namespace(dag=None))
+    t = _step(f"Airflow ({airflow.api_url(settings)}): the day's DAGs through the scheduler — every source "
+              f"and the cameras, then what their Assets set off (marts, report, open data)")
+    day = run_through_scheduler(settings)
+    freshness = run_through_scheduler(settings, "source_freshness")
+    print(f"    done in {time.monotonic() - t:.0f}s")
     _step("Checking the portal against the marts")
-    from open_data.health import DATASETS
     from open_data.pipeline import verify_published
+    from open_data.registry import all_datasets
 
-    lines = verify_published(DATASETS, settings)
+    lines = verify_published(tuple(all_datasets()), settings)
     for line in lines:
         print(f"    {line}")
     print(f"""
 Done in {time.monotonic() - started:.0f}s. Where to look:
+  Airflow             {airflow.api_url(settings)}   user {airflow.ADMIN}, password {airflow.admin_password(settings)}
+                      (kept in {airflow.admin_password_file(settings)}, readable by its owner only)
+  JupyterLab          {jupyter.url(settings, with_token=True)}
   CKAN portal         {settings.ckan_url}/organization/so-y-te-tphcm
-  datasets            {settings.ckan_url}/dataset/co-so-kham-chua-benh
-                      {settings.ckan_url}/dataset/chung-chi-hanh-nghe-y
   leadership report   {settings.reports_dir / 'leadership_report.html'}
-  lakehouse (Delta)   {settings.lakehouse}
-  camera events       {settings.lakehouse}/bronze/cameras/events  (live: `citylake stream` beside
-                      `citylake-sim fleet --seconds 60`; MQTT on 127.0.0.1:{settings.mqtt_port})
-  warehouse (DuckDB)  {settings.warehouse_duckdb}
-  audit reports       {settings.reports_dir}
-  Airflow logs        {settings.run_dir / 'airflow' / 'logs'}
-Run `make demo` again to simulate the next day; `make down` stops the services.""")
-    if any("DIFFERS" in line for line in lines):
-        raise SystemExit("the portal does not match the marts")
+  lakehouse (Delta)   {settings.lakehouse}   (`citylake tables` lists every table)
+  warehouse (DuckDB)  {settings.warehouse_duckdb}   (published marts, read-only for analysts)
+  audit reports       {settings.reports_dir / 'gx'}
+  logs                {airflow.home(settings) / 'logs'} (tasks), {settings.services_dir} (services)
+`citylake status` shows each DAG's last run and each source's freshness. Run `make demo` again to
+simulate the next day; `make down` stops everything.""")
+    problems = [line for line in lines if "DIFFERS" in line]
+    if not day.ok or not freshness.ok or problems:
+        raise SystemExit("the demo's run had failures: " + "; ".join([*day.summary(), *problems]))
 
 
 COMMANDS = {

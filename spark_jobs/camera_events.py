@@ -130,6 +130,11 @@ def bronze_events(spark, settings: Settings) -> DataFrame:
     return spark.createDataFrame([], from_arrow_schema(BRONZE_SCHEMA))
 
 
+def registry_ready(settings: Settings | None = None) -> bool:
+    """Whether the camera registry has reached silver (events are joined to it)."""
+    return delta.exists(silver_uri(settings or get_settings(), DOMAIN, REGISTRY))
+
+
 def registry(spark, settings: Settings) -> DataFrame:
     """The registry columns events are enriched with, one row per camera id."""
     uri = silver_uri(settings, DOMAIN, REGISTRY)

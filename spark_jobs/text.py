@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
 
 import pandas as pd
 from pyspark.sql import Column
@@ -10,14 +11,22 @@ from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import StringType
 
 
-@pandas_udf(StringType())
-def _nfc(values: pd.Series) -> pd.Series:
+def _nfc_values(values: pd.Series) -> pd.Series:
     return values.map(lambda v: None if v is None else (" ".join(unicodedata.normalize("NFC", v).split()) or None))
+
+
+@cache
+def _nfc_udf(remote: bool):
+    # made when first used, not at import: by then the session says whether this is a classic
+    # session or a Spark Connect client, and the UDF must be of the same kind
+    return pandas_udf(_nfc_values, StringType())
 
 
 def nfc(column: str | Column) -> Column:
     """Unicode NFC with white space collapsed; empty strings become null."""
-    return _nfc(F.col(column) if isinstance(column, str) else column)
+    from pyspark.sql.utils import is_remote
+
+    return _nfc_udf(is_remote())(F.col(column) if isinstance(column, str) else column)
 
 
 def phone_e164(column: str) -> Column:

@@ -43,3 +43,34 @@ def offline_page(url: str, width: int = 1440):
         finally:
             browser.close()
 
+
+
+@dataclass
+class ServedPageLog(PageLog):
+    """A page served over loopback HTTP: anything but 127.0.0.1 counts as leaving the machine."""
+
+    @property
+    def outside(self) -> list[str]:
+        return [url for url in self.requests
+                if not re.match(r"^(https?://(127\.0\.0\.1|localhost)[:/]|data:|blob:|about:)", url)]
+
+
+@contextmanager
+def loopback_page(url: str, width: int = 1440, height: int = 900):
+    """A page of one of the deployment's own servers; every request off this machine is refused
+    (and kept in the log, so a test can say none was made)."""
+    log = ServedPageLog()
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]|data:|blob:|about:)"),
+                      lambda route: route.abort())
+        page = context.new_page()
+        page.on("request", lambda request: log.requests.append(request.url))
+        page.on("console", lambda msg: log.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: log.errors.append(str(exc)))
+        page.goto(url, wait_until="load")
+        try:
+            yield page, log
+        finally:
+            browser.close()

@@ -29,6 +29,11 @@ from orchestration import airflow_env  # noqa: E402
 airflow_env.apply(_Settings())
 
 
+def pytest_collection_modifyitems(config, items):
+    """The live platform's tests run last: they drive the scheduler over what the others built."""
+    items.sort(key=lambda item: item.get_closest_marker("live") is not None)
+
+
 @pytest.fixture(scope="session")
 def settings():
     from citylake.settings import Settings

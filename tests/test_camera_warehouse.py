@@ -174,16 +174,20 @@ def test_hotspots_rank_wards_and_cameras_by_alerts(camera_lake):
 def test_transport_marts_build_pass_their_tests_and_audit_without_face_data(camera_lake, tmp_path_factory):
     import duckdb
 
-    from citylake.dbt import run_dbt
+    from citylake.dbt import marts, run_dbt
+    from citylake.warehouse import publish, staging_path
     from expectations.gates import audit_marts
-    from orchestration.assets import TRANSPORT_MARTS
 
-    # a warehouse file of its own: the shared test warehouse belongs to the department marts
+    TRANSPORT_MARTS = marts(("transport",))  # noqa: N806
+
+    # a warehouse of its own: the shared test warehouse belongs to the department marts; built into
+    # the transport DAG's staging file, audited there, then published, as the DAG does
     settings = camera_lake["settings"].model_copy(update={"run_dir": tmp_path_factory.mktemp("camera-warehouse")})
-    run_dbt(["build", "--select", "+marts.transport"], settings)
-    assert len(audit_marts(list(TRANSPORT_MARTS), settings)) == len(TRANSPORT_MARTS)
+    run_dbt(["build", "--select", "+marts.transport"], settings, staging_path(settings, "transport_marts"))
+    assert len(audit_marts(TRANSPORT_MARTS, staged_by="transport_marts", settings=settings)) == len(TRANSPORT_MARTS)
+    assert sorted(publish(settings, "transport_marts", TRANSPORT_MARTS).marts) == TRANSPORT_MARTS
     a = camera_lake["registry"][camera_lake["a"]["camera_id"]]
-    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
+    with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM main.dim_cameras").fetchone()[0] == len(camera_lake["registry"])
         owners = dict(con.sql("SELECT owner_code, any_value(owner_name) FROM main.dim_cameras GROUP BY 1").fetchall())
         assert owners["SXD"] == "Sở Xây dựng" and owners["CA-TP"] == "Công an Thành phố"
@@ -199,12 +203,15 @@ def test_transport_marts_build_pass_their_tests_and_audit_without_face_data(came
     assert not [c for c in columns if "embedding" in c or ("face" in c and c != "face_matching_enabled")]
 
     # the leadership report draws them: traffic through the day, hotspots, congestion on the ward map
+    from citylake.warehouse import read_mart
     from reporting.leadership import render
 
+    wards = read_mart(settings, "dim_admin_units", staged_by="transport_marts")
     with duckdb.connect(str(settings.warehouse_duckdb)) as con:
         # the departments' ward overview is not built here: the map's wards alone stand in for it
+        con.register("wards", wards)
         con.execute("CREATE TABLE main.rpt_ward_overview AS SELECT ward_code_2025, ward_name_2025, latitude, "
-                    "longitude, area_km2 FROM main.dim_admin_units")
+                    "longitude, area_km2 FROM wards")
     report = render(settings.warehouse_duckdb, settings.reports_dir)
     html = report.path.read_text()
     assert 'id="chart-rpt_congestion_by_ward"' in html and 'id="chart-rpt_incident_hotspots"' in html

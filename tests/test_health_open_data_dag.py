@@ -1,11 +1,13 @@
-"""The health_open_data DAG end to end through Airflow's dag.test(), against real PostgreSQL,
-Spark, dbt, Great Expectations and CKAN: publication, idempotent republication, in-place updates,
-no personal data anywhere on the portal, and a failed audit that publishes nothing."""
+"""Health's open data end to end through Airflow's dag.test() — ingest_health, then the marts DAG
+(staging → audit → publish), then the portal DAG — against real PostgreSQL, Spark, dbt, Great
+Expectations and CKAN on the shared warehouse: publication, idempotent republication, in-place
+updates, no personal data anywhere on the portal, and failed audits (silver, marts) that publish
+nothing and leave yesterday's marts in place."""
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-import os
 
 import ckanapi
 import psycopg
@@ -14,37 +16,60 @@ import pyarrow.csv as pacsv
 import pytest
 import requests
 
-from citylake.settings import Settings
+from citylake import delta
+from citylake.catalog import silver_uri
 from open_data.health import DATASETS
 from open_data.pipeline import verify_published
 from open_data.privacy import scan_table
 from simulators.departments.health import generator
 
-DAG_ID = "health_open_data"
+CHAIN = ("ingest_health", "warehouse_marts", "open_data_portal")
 
 
 @pytest.fixture(scope="module")
-def deployment(ckan, health_source, airflow_db, spark, tmp_path_factory):
-    lakehouse = tmp_path_factory.mktemp("dag") / "lakehouse"
-    os.environ["CITYLAKE_LAKEHOUSE"] = str(lakehouse)
-    api = ckanapi.RemoteCKAN(ckan.ckan_url, apikey=ckan.ckan_api_token)
+def deployment(warehouse, ckan, airflow_db):
+    settings = warehouse[0]
+    api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token)
     for spec in DATASETS:  # a clean portal for this module
         try:
             api.action.dataset_purge(id=spec.name)
         except ckanapi.NotFound:
             pass
-    yield Settings(), api
-    os.environ.pop("CITYLAKE_LAKEHOUSE", None)
+    yield settings, api
 
 
-def run_dag():
+@pytest.fixture(scope="module")
+def health_source(deployment):
+    return deployment[0].health_source_dsn
+
+
+def run_dag(dag_id: str):
     from airflow.dag_processing.dagbag import DagBag
 
     from orchestration.airflow_env import DAGS_FOLDER
 
-    dag = DagBag(dag_folder=str(DAGS_FOLDER)).dags[DAG_ID]
-    run = dag.test()
+    run = DagBag(dag_folder=str(DAGS_FOLDER)).dags[dag_id].test()
     return run.state, {ti.task_id: ti.state for ti in run.get_task_instances()}
+
+
+def run_chain(stop_at_failure: bool = True) -> dict[str, tuple[str, dict]]:
+    """What the scheduler does from Health's Assets, one DAG after the other, in this process."""
+    out = {}
+    for dag_id in CHAIN:
+        out[dag_id] = run_dag(dag_id)
+        if out[dag_id][0] != "success" and stop_at_failure:
+            break
+    return out
+
+
+def _published_state(settings) -> tuple[str, int]:
+    """The published warehouse file's hash and its number of publications."""
+    import duckdb
+
+    path = settings.warehouse_duckdb
+    with duckdb.connect(str(path), read_only=True) as con:
+        publications = con.execute("SELECT count(*) FROM main._publications").fetchone()[0]
+    return hashlib.sha256(path.read_bytes()).hexdigest(), publications
 
 
 def _packages(api):
@@ -53,9 +78,10 @@ def _packages(api):
 
 def test_dag_publishes_both_datasets_with_metadata(deployment):
     settings, api = deployment
-    state, tasks = run_dag()
-    assert state == "success", tasks
-    assert set(tasks.values()) == {"success"}
+    runs = run_chain()
+    for dag_id, (state, tasks) in runs.items():
+        assert state == "success", (dag_id, tasks)
+        assert set(tasks.values()) == {"success"}, (dag_id, tasks)
     packages = _packages(api)
     facilities = packages["co-so-kham-chua-benh"]
     extras = {e["key"]: e["value"] for e in facilities["extras"]}
@@ -78,8 +104,7 @@ def test_rerun_without_source_changes_changes_nothing(deployment):
     _, api = deployment
     before = {name: (p["metadata_modified"], [r["id"] for r in p["resources"]])
               for name, p in _packages(api).items()}
-    state, _ = run_dag()
-    assert state == "success"
+    assert {dag_id: state for dag_id, (state, _) in run_chain().items()} == dict.fromkeys(CHAIN, "success")
     after = {name: (p["metadata_modified"], [r["id"] for r in p["resources"]])
              for name, p in _packages(api).items()}
     assert after == before
@@ -89,8 +114,7 @@ def test_a_new_day_updates_the_same_resources_in_place(deployment, health_source
     settings, api = deployment
     before = _packages(api)
     day = generator.advance(health_source)
-    state, _ = run_dag()
-    assert state == "success"
+    assert {dag_id: state for dag_id, (state, _) in run_chain().items()} == dict.fromkeys(CHAIN, "success")
     after = _packages(api)
     for name in before:
         assert [r["id"] for r in after[name]["resources"]] == [r["id"] for r in before[name]["resources"]]
@@ -137,23 +161,52 @@ def test_no_personal_data_in_any_published_resource(deployment, health_source):
     assert checked == 3
 
 
-def test_failed_audit_stops_before_anything_is_published(deployment, health_source):
-    """A phone number keyed into the name field passes the silver job but fails the audit."""
-    _, api = deployment
+def test_failed_silver_audit_stops_before_anything_is_published(deployment, health_source):
+    """A phone number keyed into the name field passes the silver job but fails the audit: the
+    silver Assets are not updated, so the marts and the portal are not even started."""
+    settings, api = deployment
     if api.action.package_search(fq="organization:so-y-te-tphcm")["count"] < 2:
-        assert run_dag()[0] == "success"
+        assert run_chain()["open_data_portal"][0] == "success"
     before = {name: p["metadata_modified"] for name, p in _packages(api).items()}
+    published = _published_state(settings)
     with psycopg.connect(health_source) as conn:
         conn.execute("""UPDATE yte.chung_chi_hanh_nghe SET ho_ten = '0908123456', ngay_cap_nhat = now()
                         WHERE id = (SELECT min(id) FROM yte.chung_chi_hanh_nghe)""")
     try:
-        state, tasks = run_dag()
+        state, tasks = run_dag("ingest_health")
         assert state == "failed"
         assert tasks["build_health_silver"] == "success"
         assert tasks["audit_health_silver"] == "failed"
-        assert tasks["build_health_marts"] == tasks["publish_health_open_data"] == "upstream_failed"
         assert {name: p["metadata_modified"] for name, p in _packages(api).items()} == before
+        assert _published_state(settings) == published
     finally:
         with psycopg.connect(health_source) as conn:
             conn.execute("""UPDATE yte.chung_chi_hanh_nghe SET ho_ten = 'Nguyễn Văn An', ngay_cap_nhat = now()
                             WHERE id = (SELECT min(id) FROM yte.chung_chi_hanh_nghe)""")
+
+
+def test_failed_mart_audit_leaves_yesterdays_marts_in_place(deployment):
+    """Schools' silver emptied: dbt's tests pass on an empty table, the audit's minimum row count
+    does not. Nothing is published: the published file is byte for byte yesterday's."""
+    import duckdb
+
+    settings, _ = deployment
+    uri = silver_uri(settings, "education", "school_year_statistics")
+    yesterday = delta.read_arrow(uri)
+    published = _published_state(settings)
+    with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
+        rows_before = con.execute("SELECT count(*) FROM main.rpt_schools_by_ward").fetchone()[0]
+    assert rows_before >= 10
+    delta.write_arrow(yesterday.schema.empty_table(), uri, mode="overwrite")
+    try:
+        state, tasks = run_dag("warehouse_marts")
+        assert state == "failed", tasks
+        assert tasks["dbt_build"] == "success" and tasks["audit_staged_marts"] == "failed"
+        assert tasks["publish_marts"] == "upstream_failed"
+        assert _published_state(settings) == published
+        from citylake.warehouse import read_mart
+
+        assert read_mart(settings, "rpt_schools_by_ward").num_rows == rows_before
+        assert read_mart(settings, "rpt_schools_by_ward", staged_by="warehouse_marts").num_rows == 0
+    finally:
+        delta.write_arrow(yesterday, uri, mode="overwrite")

@@ -1,6 +1,7 @@
 """The warehouse's Airflow DAGs through dag.test() on the shared warehouse: a source DAG rerun adds
-nothing, a backfill of a date range through the DAG's params, the data-aware marts DAG with its
-audit, the leadership report rendered in Chromium, and the freshness DAG failing on a late source."""
+nothing, a backfill of a date range through the DAG's params, the marts DAGs (staging → audit →
+publish), the leadership report rendered in Chromium from the published marts, and the freshness
+DAG failing on a late source."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,12 +13,16 @@ import pytest
 from browser import RENDERED, offline_page
 from restored_rows import restore_rows
 
-from citylake import delta
+from citylake import dbt, delta
 from citylake.catalog import bronze_uri, silver_uri
 from citylake.source_config import load_source
 from ingestion.extract import extract_log_uri, extract_source
-from orchestration.assets import LEADERSHIP_MARTS
+from ingestion.freshness import recorded
 from simulators.departments import simulator
+
+
+def leadership_marts() -> list[str]:
+    return dbt.marts(("leadership",))
 
 
 @lru_cache(maxsize=1)
@@ -112,14 +117,17 @@ def test_camera_feed_through_mqtt_and_the_camera_dag(deployment, mqtt):
     after = delta.table(uri)
     assert after.version() > before.version() and after.history(1)[0][LOCAL_DATES] == "all"
     assert after.count() == before.count()
+    # the transport marts, as the scheduler would run them on the camera tables' Assets
+    state, tasks = run_dag("transport_marts")
+    assert state == "success", tasks
 
 
 def test_marts_dag_builds_and_audits_every_leadership_mart(deployment):
     settings = deployment
     state, tasks = run_dag("warehouse_marts")
     assert state == "success", tasks
-    with duckdb.connect(str(settings.warehouse_duckdb)) as con:
-        for mart in LEADERSHIP_MARTS:
+    with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:  # the published marts
+        for mart in leadership_marts():
             assert con.sql(f"SELECT count(*) FROM main.{mart}").fetchone()[0] > 0, mart
         wards = con.sql("SELECT count(*), count(dossiers_received_12m) FROM main.rpt_ward_overview").fetchone()
         assert wards[0] == con.sql("SELECT count(*) FROM main.dim_admin_units").fetchone()[0]
@@ -143,7 +151,7 @@ def test_report_dag_renders_the_marts_in_a_browser(deployment):
         page.screenshot(path=str(settings.reports_dir / "leadership_report.png"), full_page=True)
     assert log.errors == [] and log.outside == []
     # every leadership mart, plus the two camera sections (the camera feed test above filled them)
-    assert len(charts) == len(LEADERSHIP_MARTS) + 2 and all(charts)
+    assert len(charts) == len(leadership_marts()) + 2 and all(charts)
     assert "chart-rpt_congestion_by_ward" in text and "chart-rpt_incident_hotspots" in text
     assert wards >= 160
 
@@ -156,8 +164,7 @@ def test_freshness_dag_fails_naming_a_source_that_never_arrived(deployment):
     try:
         state, tasks = run_dag("source_freshness")
         assert state == "failed" and tasks["check_source_freshness"] == "failed"
-        with duckdb.connect(str(settings.warehouse_duckdb)) as con:
-            late = con.sql("SELECT source, reason FROM main.source_freshness WHERE is_late").fetchall()
+        late = [(r["source"], r["reason"]) for r in recorded(settings).to_pylist() if r["is_late"]]
         assert late == [("schools", "never extracted")]
     finally:
         extract_source("schools", settings)  # a run, even with nothing new, is a delivery

@@ -68,13 +68,13 @@ def stop(settings: Settings) -> bool:
     return True
 
 
-def ensure_database(settings: Settings, name: str) -> None:
+def ensure_database(settings: Settings, name: str, owner: str | None = None) -> None:
     import psycopg
 
     with psycopg.connect(settings.pg_dsn("postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' OWNER "{owner}"' if owner else ""))
 
 
 def ensure_role(settings: Settings, role: str, password: str | None = None) -> None:
@@ -88,3 +88,5 @@ def ensure_role(settings: Settings, role: str, password: str | None = None) -> N
                 stmt = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
                     sql.Identifier(role), sql.Literal(password))
             conn.execute(stmt)
+        elif password:  # the secret file is the truth: a role made by an earlier run follows it
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))

@@ -55,6 +55,7 @@ def start_daemon(cmd: list[str], pidfile: Path, log: Path, env: dict[str, str] |
 def pid_alive(pidfile: Path) -> bool:
     try:
         pid = int(pidfile.read_text())
+        _reap(pid)  # a daemon this process started and that died is a zombie until reaped
         os.kill(pid, 0)
     except (FileNotFoundError, ValueError, ProcessLookupError, PermissionError):
         return False

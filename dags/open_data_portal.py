@@ -1,0 +1,56 @@
+"""
+### Open data portal: audited marts → gold Delta → CKAN
+
+Runs when a published mart that an open dataset is made from changed (marts are published only
+after their audit). For each department's datasets whose marts changed: the personal-data scan,
+the gold Delta table (one atomic overwrite each), then CKAN — dataset metadata, CSV and GeoJSON
+resources, the DataStore table upserted by primary key. Publishing is idempotent by content:
+unchanged data changes nothing on the portal. A department whose marts did not change is skipped.
+Triggered by hand, every dataset is published.
+"""
+from __future__ import annotations
+
+from airflow.sdk import AssetAny, dag, get_current_context, task
+
+from open_data.registry import DATASETS_BY_DOMAIN
+from orchestration.assets import dataset_asset, mart_asset
+from orchestration.defaults import default_args
+
+
+def _marts_that_changed() -> set[str] | None:
+    """The marts whose Asset events started this run; None when started by hand (publish all)."""
+    events = get_current_context().get("triggering_asset_events") or {}
+    uris = {getattr(asset, "uri", str(asset)) for asset in events}
+    return {u.rsplit("/", 1)[-1] for u in uris if u.startswith("citylake://warehouse/")} or None
+
+
+def publish_task(domain: str, datasets):
+    @task(task_id=f"publish_{domain}", outlets=[dataset_asset(spec.name) for spec in datasets])
+    def publish() -> list[str]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from open_data.pipeline import publish_datasets
+
+        changed = _marts_that_changed()
+        if changed is not None and not changed & {spec.mart for spec in datasets}:
+            raise AirflowSkipException(f"none of {domain}'s marts changed")
+        return [str(result) for result in publish_datasets(datasets, domain)]
+
+    return publish()
+
+
+@dag(
+    dag_id="open_data_portal",
+    doc_md=__doc__,
+    schedule=AssetAny(*(mart_asset(spec.mart) for specs in DATASETS_BY_DOMAIN.values() for spec in specs)),
+    catchup=False,
+    max_active_runs=1,
+    tags=["open-data", "ckan", "portal"],
+    default_args=default_args(),
+)
+def open_data_portal():
+    for domain, datasets in DATASETS_BY_DOMAIN.items():
+        publish_task(domain, datasets)
+
+
+open_data_portal()

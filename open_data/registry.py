@@ -1,0 +1,13 @@
+"""Every open dataset the platform publishes, by the domain its gold tables live under."""
+from __future__ import annotations
+
+from open_data import health
+from open_data.spec import DatasetSpec
+
+DATASETS_BY_DOMAIN: dict[str, tuple[DatasetSpec, ...]] = {
+    "health": health.DATASETS,
+}
+
+
+def all_datasets() -> list[DatasetSpec]:
+    return [spec for specs in DATASETS_BY_DOMAIN.values() for spec in specs]

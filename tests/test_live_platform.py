@@ -1,0 +1,244 @@
+"""The live platform: Airflow's API server, scheduler, DAG processor and triggerer (LocalExecutor,
+PostgreSQL metadata) and the Spark Connect server, started as the deployment's own services on the
+shared warehouse, driven the way a data engineer drives them — over the REST API and in the UI.
+
+Nothing here calls ``dag.test()``: every run is created and executed by the real scheduler.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+
+import duckdb
+import pytest
+from browser import loopback_page
+
+from citylake import delta
+from citylake.catalog import silver_uri
+from citylake.services import airflow, jupyter, spark_connect
+from citylake.warehouse import read_mart, staging_path
+from orchestration.api import TERMINAL, AirflowAPI
+from orchestration.marts import OWNERS, owned_marts
+from orchestration.run import run_day
+
+pytestmark = pytest.mark.live
+
+
+def _wait_state(api: AirflowAPI, dag_id: str, run_id: str, timeout: float = 900) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api.run(dag_id, run_id)
+        if run["state"] in TERMINAL:
+            return run
+        time.sleep(2)
+    raise TimeoutError(f"{dag_id} {run_id} still {run['state']} after {timeout:.0f}s")
+
+
+def _published(settings) -> tuple[str, dict[str, int]]:
+    path = settings.warehouse_duckdb
+    with duckdb.connect(str(path), read_only=True) as con:
+        rows = dict(con.execute("SELECT mart, count(*) FROM main._publications GROUP BY mart").fetchall())
+    return hashlib.sha256(path.read_bytes()).hexdigest(), rows
+
+
+@pytest.fixture(scope="module")
+def live(warehouse, ckan, mqtt):
+    """The live Airflow and Spark Connect over the shared warehouse, with camera tables in it."""
+    settings = warehouse[0]
+    spark_connect.start(settings)
+    airflow.start(settings)
+    api = AirflowAPI.for_settings(settings)
+    log_folder = airflow.home(settings) / "logs"
+    if not delta.exists(silver_uri(settings, "cameras", "traffic_flow_5min")):
+        # the transport marts read the camera tables: stream a little, then let the scheduler build them
+        from simulators import camera_feed
+
+        camera_feed.run(settings, hours=0.25, vision_frames=4, say=lambda line: None)
+        day = run_day(api, ["camera_analytics"], [d["dag_id"] for d in api.dags()], log_folder,
+                      say=lambda line: None)
+        assert day.ok, day.summary()
+    yield settings, api, log_folder
+    airflow.stop(settings)
+    spark_connect.stop(settings)
+
+
+def test_services_answer_on_loopback_only_and_secrets_are_private(live):
+    settings, api, _ = live
+    health = api.healthy()
+    assert {health[c]["status"] for c in ("metadatabase", "scheduler", "triggerer", "dag_processor")} == {"healthy"}
+    config = (airflow.home(settings) / "airflow.cfg").read_text()
+    assert f"dags_folder = {airflow.DAGS_FOLDER}" in config and "load_examples = False" in config
+    assert "host = 127.0.0.1" in config and "postgresql+psycopg://" in config and "sqlite" not in config
+    for private in (airflow.home(settings) / "airflow.cfg", airflow.admin_password_file(settings)):
+        assert oct(private.stat().st_mode & 0o777) == "0o600", private
+    local = {line.split()[3] for line in os.popen(f"ss -ltnH 'sport = :{settings.airflow_port}'").read().splitlines()}
+    assert local == {f"127.0.0.1:{settings.airflow_port}"}
+    assert {d["dag_id"] for d in api.dags() if not d["is_paused"]} >= {"warehouse_marts", "ingest_health"}
+
+
+def test_a_source_run_sets_off_marts_report_and_portal_through_the_scheduler(live):
+    """One source's DAG triggered over REST; the scheduler runs the rest from Asset events alone."""
+    settings, api, log_folder = live
+    report = settings.reports_dir / "leadership_report.html"
+    before = report.stat().st_mtime if report.exists() else 0.0
+    day = run_day(api, ["ingest_health"], [d["dag_id"] for d in api.dags() if d["dag_id"] != "ingest_health"],
+                  log_folder, say=lambda line: None)
+    assert day.ok, day.summary()
+    followed = {dag_id: run["run_type"] for (dag_id, _), run in day.runs.items() if dag_id != "ingest_health"}
+    assert {"warehouse_marts", "leadership_report", "open_data_portal"} <= set(followed)
+    assert set(followed.values()) == {"asset_triggered"}
+    assert report.stat().st_mtime > before
+    # the report was drawn from the marts this very chain published
+    _, publications = _published(settings)
+    assert publications["rpt_health_capacity_by_ward"] >= 1
+    import ckanapi
+
+    portal = ckanapi.RemoteCKAN(settings.ckan_url)
+    assert portal.action.package_show(id="co-so-kham-chua-benh")["num_resources"] >= 2
+
+
+def test_pause_and_unpause_through_the_api(live):
+    _, api, _ = live
+    assert api.set_paused("source_freshness", True)["is_paused"] is True
+    try:
+        run = api.trigger("source_freshness")
+        time.sleep(8)  # several scheduler loops: a paused DAG's run waits
+        assert api.run("source_freshness", run["dag_run_id"])["state"] == "queued"
+    finally:
+        assert api.set_paused("source_freshness", False)["is_paused"] is False
+    assert _wait_state(api, "source_freshness", run["dag_run_id"])["state"] in TERMINAL
+
+
+def test_up_starts_again_a_scheduler_that_crashed(live):
+    import signal
+
+    settings, api, _ = live
+    pid = int(airflow.pidfile(settings, "scheduler").read_text())
+    os.killpg(os.getpgid(pid), signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while airflow.status(settings)["scheduler"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert airflow.status(settings) == {"api-server": True, "scheduler": False, "dag-processor": True,
+                                        "triggerer": True}
+    assert airflow.start(settings) == ["scheduler"]  # what `citylake up` does: the others are left alone
+    restarted = dt.datetime.now(dt.UTC)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        beat = api.healthy()["scheduler"]["latest_scheduler_heartbeat"]
+        if beat and dt.datetime.fromisoformat(beat) > restarted:
+            break
+        time.sleep(2)
+    else:
+        raise AssertionError("the restarted scheduler never sent a heartbeat")
+    run = api.trigger("source_freshness")  # and it schedules again
+    assert _wait_state(api, "source_freshness", run["dag_run_id"])["state"] in TERMINAL
+
+
+def test_two_warehouse_writers_at_once_both_land_intact(live):
+    """warehouse_marts and transport_marts triggered together: each publishes under the lock, one
+    after the other, and the published warehouse holds both sets of marts, row for row as staged."""
+    settings, api, _ = live
+    _, before = _published(settings)
+    started = {dag_id: api.trigger(dag_id)["dag_run_id"] for dag_id in OWNERS}
+    for dag_id, run_id in started.items():
+        assert _wait_state(api, dag_id, run_id)["state"] == "success", dag_id
+    _, after = _published(settings)
+    with duckdb.connect(str(settings.warehouse_duckdb), read_only=True) as con:
+        times = dict(con.execute("SELECT owner, max(published_at) FROM main._publications GROUP BY owner").fetchall())
+    for dag_id in OWNERS:
+        for mart in owned_marts(dag_id):
+            assert after[mart] == before.get(mart, 0) + 1, mart  # published once more by this run
+            staged = read_mart(settings, mart, staged_by=dag_id)
+            assert read_mart(settings, mart).num_rows == staged.num_rows > 0, mart
+    assert times["warehouse_marts"] != times["transport_marts"]
+
+
+def test_a_failed_audit_under_the_scheduler_leaves_yesterdays_marts(live):
+    """Schools' statistics emptied: dbt's tests pass on an empty table, the audit's minimum row count
+    does not. Nothing is published and nothing downstream hears of it."""
+    settings, api, _ = live
+    uri = silver_uri(settings, "education", "school_year_statistics")
+    yesterday = delta.read_arrow(uri)
+    published, _ = _published(settings)
+    rows = read_mart(settings, "rpt_schools_by_ward").num_rows
+    delta.write_arrow(yesterday.schema.empty_table(), uri, mode="overwrite")
+    since = dt.datetime.now(dt.UTC).isoformat()
+    try:
+        run = api.trigger("warehouse_marts")
+        assert _wait_state(api, "warehouse_marts", run["dag_run_id"])["state"] == "failed"
+        states = {t["task_id"]: t["state"] for t in api.task_instances("warehouse_marts", run["dag_run_id"])}
+        assert states["dbt_build"] == "success" and states["audit_staged_marts"] == "failed"
+        assert states["publish_marts"] == "upstream_failed"
+        assert read_mart(settings, "rpt_schools_by_ward", staged_by="warehouse_marts").num_rows == 0
+        assert _published(settings)[0] == published and read_mart(settings, "rpt_schools_by_ward").num_rows == rows
+        time.sleep(6)  # had an Asset been updated, the scheduler would have queued the report by now
+        assert not [r for r in api.runs("leadership_report", since=since)]
+        assert not api.queued_asset_events("leadership_report")
+    finally:
+        delta.write_arrow(yesterday, uri, mode="overwrite")
+
+
+def test_the_ui_lists_the_dags_with_their_successful_runs(live):
+    settings, _, _ = live
+    with loopback_page(airflow.api_url(settings) + "/") as (page, log):
+        page.wait_for_selector("input[name=username]", timeout=120_000)
+        page.fill("input[name=username]", airflow.ADMIN)
+        page.fill("input[name=password]", airflow.admin_password(settings))
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/auth/" not in url, timeout=120_000)
+        log.errors.clear()  # before the login the app's probe of the session answers 401, as it should
+        page.goto(airflow.api_url(settings) + "/dags", wait_until="load")
+        page.wait_for_selector("a:has-text('warehouse_marts')", timeout=120_000)
+        page.wait_for_selector("text=Latest Run", timeout=60_000)
+        text = page.inner_text("body")
+        page.screenshot(path=str(settings.reports_dir / "airflow_dags.png"), full_page=True)
+        page.goto(airflow.api_url(settings) + "/dags/warehouse_marts", wait_until="load")
+        page.wait_for_selector("text=publish_marts", timeout=120_000)
+        page.screenshot(path=str(settings.reports_dir / "airflow_warehouse_marts.png"))
+    for dag_id in ("ingest_health", "warehouse_marts", "transport_marts", "leadership_report", "open_data_portal"):
+        assert dag_id in text
+    assert "17 Dags" in text or "Dags" in text
+    assert log.errors == [] and log.outside == []
+
+
+def test_notebooks_open_and_run_in_jupyterlab(live):
+    settings, _, _ = live
+    jupyter.start(settings)
+    try:
+        notebook = "01_businesses_and_land_duckdb.ipynb"
+        with loopback_page(f"{jupyter.url(settings)}/tree/{notebook}?token={jupyter.token(settings)}",
+                           height=1200) as (page, log):
+            page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-Cell').length > 5",
+                                   timeout=180_000)
+            page.wait_for_function("() => /\\| Idle/.test(document.body.innerText)", timeout=180_000)
+            page.get_by_role("menuitem", name="Run").click()
+            page.get_by_text("Run All Cells", exact=True).click()
+            # tables and charts drawn: the kernel has the project's packages and reads this lakehouse
+            page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output table').length >= 3 && "
+                                   "document.querySelectorAll('.jp-OutputArea-output svg.main-svg').length >= 2",
+                                   timeout=300_000)
+            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
+            page.screenshot(path=str(settings.reports_dir / "jupyterlab_notebook.png"))
+        assert errors == 0
+        assert log.outside == []
+    finally:
+        jupyter.stop(settings)
+
+
+def test_every_delta_table_in_the_lakehouse_is_in_the_catalogue(live):
+    from citylake.catalog import all_tables
+
+    settings, _, _ = live
+    root = settings.lakehouse
+    found = {os.path.relpath(os.path.dirname(p), root) for p, _, _ in os.walk(root) if p.endswith("_delta_log")}
+    catalogued = {f"{t.layer}/{t.domain}/{t.name}" for t in all_tables()}
+    assert found and found <= catalogued, sorted(found - catalogued)
+
+
+def test_staging_and_published_warehouses_are_separate_files(live):
+    settings, _, _ = live
+    for dag_id in OWNERS:
+        assert staging_path(settings, dag_id) != settings.warehouse_duckdb
+        assert staging_path(settings, dag_id).exists()
