@@ -163,13 +163,16 @@ class SourceConfig(_Block):
                              for t, cfg in raw["tables"].items()}
         return raw
 
-    def dsn(self, settings: Settings) -> str:
+    def dsn(self, settings: Settings, owner: bool = False) -> str:
+        """Where the platform reads this source: the read-only extraction account, or, with ``owner``,
+        the department's own account (its simulator writes with it). ``CITYLAKE_<NAME>_DSN`` names
+        a real department's database instead."""
         override = os.environ.get(f"CITYLAKE_{self.name.upper()}_DSN")
         if override:
             return override
         if self.kind == "mariadb":
-            return settings.mariadb_dsn(self.database)
-        return settings.pg_dsn(self.database)
+            return settings.mariadb_dsn(self.database, None if owner else settings.pg_reader)
+        return settings.pg_dsn(self.database, None if owner else settings.pg_reader)
 
 
 def _where(path: Path) -> str:

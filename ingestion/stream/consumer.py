@@ -41,6 +41,7 @@ import pyarrow.dataset as ds
 
 from citylake import delta, events
 from citylake.catalog import bronze_uri
+from citylake.services import mosquitto
 from citylake.settings import Settings, get_settings
 from ingestion.stream.dedupe import RecentIds
 
@@ -189,6 +190,7 @@ class StreamConsumer:
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
                              protocol=mqtt.MQTTv5, manual_ack=True)
+        client.username_pw_set(*self.settings.mqtt_credentials(mosquitto.INGEST))
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
@@ -410,6 +412,7 @@ def drop_session(settings: Settings, client_id: str, host: str = "127.0.0.1", po
 
     connected = threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(*settings.mqtt_credentials(mosquitto.INGEST))
     client.on_connect = lambda *_: connected.set()
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 0
