@@ -20,9 +20,9 @@ bronze table; an incompatible one (a column changing type) stops the table's bat
 
 **No value blocks a source.** Each column is read through an expression chosen by its source type:
 a value bronze cannot hold (±infinity dates and timestamps, numeric NaN/±Infinity or beyond ±10^18,
-MariaDB zero and partial-zero dates, years outside 1..9999, times past 24:00) is read as null and its
+MariaDB zero and partial-zero dates, years outside 1..9999) is read as null and its
 source text kept in the row's ``_unrepresentable`` column, a JSON object column → raw text (null when
-every value fit). Types connectorx cannot read at all are read as text. **No row is skipped in
+every value fit). Types connectorx or Delta cannot hold at all (time of day, interval, money...) are read as text. **No row is skipped in
 silence.** Rows whose watermark is missing, in the future or before ``watermark_since`` are read on
 every run (the anti-join keeps them from repeating), flagged in ``_watermark_flag``
 (``missing``/``future``/``past``) and never move the high-water mark, which is also clamped to the
@@ -208,11 +208,12 @@ _PG_FIT = {
     "timestamp without time zone": "{c} BETWEEN '0001-01-01' AND '9999-12-31 23:59:59.999999'",
     "timestamp with time zone": "{c} BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00'",
     "numeric": "abs({c}) < 1e18",             # NaN and ±Infinity fail this too
-    "time without time zone": "{c} < '24:00:00'",
 }
 _MARIADB_DATE = "YEAR({c}) > 0 AND MONTH({c}) > 0 AND DAYOFMONTH({c}) > 0"  # zero and partial-zero dates
 _MARIADB_FIT = {"date": _MARIADB_DATE, "datetime": _MARIADB_DATE, "timestamp": _MARIADB_DATE,
-                "decimal": "ABS({c}) < 1e18", "time": "{c} BETWEEN '00:00:00' AND '23:59:59.999999'"}
+                "decimal": "ABS({c}) < 1e18"}
+# Delta has no time-of-day type (and MariaDB TIME is a duration up to 838:59:59): kept as the source's text
+_AS_TEXT = {"time without time zone", "time with time zone", "time", "interval", "money"}
 
 
 def _select_list(dsn: str, cfg: TableConfig, columns: list[tuple[str, str]], as_text: set[str]) -> list[str]:
@@ -222,7 +223,7 @@ def _select_list(dsn: str, cfg: TableConfig, columns: list[tuple[str, str]], as_
     parts, raws = [], []
     for name, kind in columns:
         c = _quote(dsn, name)
-        if name in as_text:
+        if name in as_text or kind in _AS_TEXT:
             parts.append(f"CAST({c} AS CHAR) AS {c}" if mysql else f"{c}::text AS {c}")
         elif kind in fit:
             ok = fit[kind].format(c=c)
