@@ -20,15 +20,16 @@ bronze table; an incompatible one (a column changing type) stops the table's bat
 
 **No value blocks a source.** Each column is read through an expression chosen by its source type:
 a value bronze cannot hold (±infinity dates and timestamps, numeric NaN/±Infinity or beyond ±10^18,
-MariaDB zero and partial-zero dates, years outside 1..9999) is read as null and its
-source text kept in the row's ``_unrepresentable`` column, a JSON object column → raw text (null when
-every value fit). Types connectorx or Delta cannot hold at all (time of day, interval, money...) are read as text. **No row is skipped in
-silence.** Rows whose watermark is missing, in the future or before ``watermark_since`` are read on
-every run (the anti-join keeps them from repeating), flagged in ``_watermark_flag``
-(``missing``/``future``/``past``) and never move the high-water mark, which is also clamped to the
-source's clock. Errors are split: transient ones (connection refused/reset, deadlocks) are retried by
-tenacity; a deterministic one raises :class:`UnextractableValue` naming source, table, column and key,
-at once (Airflow does not retry an :class:`ExtractError` either).
+MariaDB zero and partial-zero dates, years outside 1..9999) is read as null and its source text kept
+in the row's ``_unrepresentable`` column, a JSON object column → raw text (null when every value fit).
+Types connectorx or Delta cannot hold at all (time of day, interval, money...) are read as text.
+
+**No row is skipped in silence.** Rows whose watermark is missing, in the future or before
+``watermark_since`` are read on every run (the anti-join keeps them from repeating), flagged in
+``_watermark_flag`` (``missing``/``future``/``past``) and never move the high-water mark, which is
+also clamped to the source's clock. Errors are split: transient ones (connection refused/reset,
+deadlocks) are retried by tenacity; a deterministic one raises :class:`UnextractableValue` naming
+source, table, column and key, at once (Airflow does not retry an :class:`ExtractError` either).
 """
 from __future__ import annotations
 
@@ -544,7 +545,12 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
     meta = {"citylake.batch_id": batch_id, "citylake.window_low": str(low),
             "citylake.window_high": str(high)}
     stamp = _Stamp(batch_id, seq, source.source)
-    query = _build_query(dsn, cfg, low, high, now, backfill)
+    try:
+        query = _build_query(dsn, cfg, low, high, now, backfill)
+    except Exception as err:
+        if is_transient(err) or isinstance(err, ExtractError):
+            raise
+        raise ExtractError(f"{source.source}.{cfg.name} ({cfg.query_table}): {err}".strip()) from err
     try:
         rows = _read(query, first_load)
     except BaseException as err:  # noqa: BLE001 -- connectorx panics are BaseException

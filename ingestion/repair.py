@@ -61,17 +61,21 @@ def _read_snapshot(snapshot: DeltaTable) -> pa.Table:
     return pa.concat_tables(parts) if parts else schema.empty_table()
 
 
+def _ints(column: pa.ChunkedArray, kind: pa.DataType) -> np.ndarray:
+    """The stored integers (days or ticks) of a date/timestamp column, nulls as 0 (exact: no float)."""
+    return np.concatenate([pc.fill_null(c.view(kind), 0).to_numpy() for c in column.chunks]
+                          or [np.array([], kind.to_pandas_dtype())]).astype("int64")
+
+
 def _out_of_range(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str | None]] | None:
     """Rows whose date/timestamp is outside years 1..9999, and the text to keep for each."""
     kind = column.type
     if pa.types.is_date32(kind):
-        ints = np.concatenate([c.view(pa.int32()).to_numpy(zero_copy_only=False) for c in column.chunks]
-                              or [np.array([], "int32")]).astype("int64")
+        ints = _ints(column, pa.int32())
         lo, hi, inf, ninf, unit = (_FIRST - _EPOCH).days, (_LAST - _EPOCH).days, _DATE_INF, _DATE_NINF, "D"
     elif pa.types.is_timestamp(kind):
         per_s = _UNIT[kind.unit]
-        ints = np.concatenate([c.view(pa.int64()).to_numpy(zero_copy_only=False) for c in column.chunks]
-                              or [np.array([], "int64")])
+        ints = _ints(column, pa.int64())
         lo = int((_FIRST - _EPOCH).total_seconds()) * per_s
         hi = (int((_LAST - _EPOCH).total_seconds()) + 1) * per_s - 1
         inf, ninf = (_TS_INF_US, _TS_NINF_US) if kind.unit == "us" else (None, None)

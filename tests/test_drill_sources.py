@@ -272,3 +272,16 @@ def test_the_bridge_refuses_tables_whose_features_it_does_not_apply(tmp_path, co
     write_deltalake(plain, pa.table({"id": [1]}))
     delta.check_bridgeable(DeltaTable(plain))  # a plain table passes
 
+
+
+def test_the_extract_task_fails_without_retries_on_a_deterministic_error(postgres, lakehouse, monkeypatch):
+    """Airflow retries a failed task; AirflowFailException tells it not to (the error cannot pass)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from dags.department_sources import extract_or_fail
+
+    ensure_postgres(postgres, "drill_pg")
+    Db("pg", postgres.pg_dsn("drill_pg")).run("DROP SCHEMA IF EXISTS dkkd CASCADE")
+    monkeypatch.setenv("CITYLAKE_BUSINESS_DSN", postgres.pg_dsn("drill_pg"))  # no dkkd tables there
+    with pytest.raises(AirflowFailException, match=r"ExtractError: business\.enterprises \(dkkd\.doanh_nghiep\)"):
+        extract_or_fail("business")
