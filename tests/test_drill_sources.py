@@ -285,3 +285,42 @@ def test_the_extract_task_fails_without_retries_on_a_deterministic_error(postgre
     monkeypatch.setenv("CITYLAKE_BUSINESS_DSN", postgres.pg_dsn("drill_pg"))  # no dkkd tables there
     with pytest.raises(AirflowFailException, match=r"ExtractError: business\.enterprises \(dkkd\.doanh_nghiep\)"):
         extract_or_fail("business")
+
+
+@pytest.mark.parametrize("name, sql, first_raw, second_raw", [
+    ("business", ["UPDATE dkkd.doanh_nghiep SET ngay_thanh_lap = 'infinity', ngay_cap_nhat = now() WHERE id = {id}",
+                  "UPDATE dkkd.doanh_nghiep SET von_dieu_le = 'NaN', ngay_cap_nhat = now() WHERE id = {id2}"],
+     {"ngay_thanh_lap": "infinity"}, {"von_dieu_le": "NaN"}),
+    ("land", ["UPDATE giao_dich SET ngay_dang_ky = '0000-00-00', ngay_cap_nhat = UTC_TIMESTAMP(6) WHERE id = {id}",
+              "UPDATE giao_dich SET ngay_dang_ky = '2024-00-00', ngay_cap_nhat = UTC_TIMESTAMP(6) WHERE id = {id2}"],
+     {"ngay_dang_ky": "0000-00-00"}, {"ngay_dang_ky": "2024-00-00"}),
+])
+def test_the_reported_values_in_the_real_department_sources(name, sql, first_raw, second_raw, postgres, mariadb,
+                                                            lakehouse):
+    """The defects as reported, on the generated Business Registration (PostgreSQL) and Land (MariaDB) systems."""
+    from simulators.departments import prepare_source
+
+    settings = Settings()
+    prepare_source(settings, name, scale=0.004, seed=3, force=True)
+    source = load_source(name)
+    cfg = next(c for c in source.tables.values() if any(f"{c.query_table} " in s for s in sql))
+    extract_table(source, cfg, settings)
+    db = Db("pg" if source.kind == "postgresql" else "mariadb", source.dsn(settings))
+    ids = cx.read_sql(db.dsn, f"SELECT id FROM {cfg.query_table} ORDER BY id LIMIT 2", return_type="arrow")["id"]
+    first, second = ids.to_pylist()
+    db.run(*[s.format(id=first, id2=second) for s in sql])
+    assert extract_table(source, cfg, settings).rows_added == 2
+    assert extract_table(source, cfg, settings).rows_added == 0  # and the next run reads bronze fine
+    rows = _by_id(_bronze(source, cfg.name))
+    for key, raw in ((first, first_raw), (second, second_raw)):
+        assert json.loads(rows[key][UNREPRESENTABLE]) == raw
+        assert all(rows[key][column] is None for column in raw)
+    # fixed at the source: the next run adds the corrected versions, with nothing raw left
+    fix = {"business": f"UPDATE dkkd.doanh_nghiep SET ngay_thanh_lap = '2020-01-01', von_dieu_le = 1, "
+                       f"ngay_cap_nhat = now() WHERE id IN ({first}, {second})",
+           "land": f"UPDATE giao_dich SET ngay_dang_ky = '2020-01-01', ngay_cap_nhat = UTC_TIMESTAMP(6) "
+                   f"WHERE id IN ({first}, {second})"}[name]
+    db.run(fix)
+    assert extract_table(source, cfg, settings).rows_added == 2
+    rows = _by_id(_bronze(source, cfg.name))
+    assert rows[first][UNREPRESENTABLE] is None and rows[second][UNREPRESENTABLE] is None
