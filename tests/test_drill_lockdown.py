@@ -25,7 +25,8 @@ from citylake.services import postgres as pg_service
 
 
 def as_nobody(*cmd: str) -> subprocess.CompletedProcess:
-    return subprocess.run([shutil.which("runuser") or "/usr/sbin/runuser", "-u", "nobody", "--", *cmd], capture_output=True, text=True, timeout=30,
+    runuser = shutil.which("runuser") or "/usr/sbin/runuser"
+    return subprocess.run([runuser, "-u", "nobody", "--", *cmd], capture_output=True, text=True, timeout=30,
                           cwd="/", env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
 
 
@@ -139,7 +140,8 @@ def test_a_camera_publishes_on_its_own_topics_only(services):
         cam.username_pw_set(*mosquitto.provision_camera(s, "DRILL-CAM-A"))
         cam.connect("127.0.0.1", s.mqtt_port)
         cam.loop_start()
-        own, foreign = events.topic("DRILL-CAM-A", "CrowdFlowObserved"), events.topic("DRILL-CAM-B", "CrowdFlowObserved")
+        own = events.topic("DRILL-CAM-A", "CrowdFlowObserved")
+        foreign = events.topic("DRILL-CAM-B", "CrowdFlowObserved")
         cam.publish(foreign, b"{}", qos=1).wait_for_publish(10)
         cam.publish(own, b"{}", qos=1).wait_for_publish(10)
         deadline = time.monotonic() + 10

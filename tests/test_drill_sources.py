@@ -16,12 +16,11 @@ import ingestion.extract as extract
 from citylake import delta
 from citylake.catalog import bronze_uri
 from citylake.services.mariadb import connect as mariadb_connect
-from citylake.services.mariadb import ensure_database as ensure_mariadb
-from citylake.services.postgres import ensure_database as ensure_postgres
 from citylake.settings import Settings
 from citylake.source_config import load_source
 from ingestion.extract import UNREPRESENTABLE, WATERMARK_FLAG, UnextractableValue, extract_table
 from ingestion.repair import main as repair_main
+from simulators.departments import ensure_server
 
 # (id, column, value as the source accepts it): every one is something bronze cannot hold as is
 PG_CASES = [(2, "d", "infinity"), (3, "d", "-infinity"), (4, "d", "10000-01-01"), (5, "d", "0044-03-15 BC"),
@@ -100,12 +99,12 @@ def drill(request, lakehouse, tmp_path):
     """A drill table on the real server of each kind, and its source config."""
     settings = request.getfixturevalue("postgres" if request.param == "pg" else "mariadb")
     if request.param == "pg":
-        ensure_postgres(settings, "drill_pg")
+        ensure_server(settings, "postgresql", "drill_pg")
         db = Db("pg", settings.pg_dsn("drill_pg"))
         db.run(PG_DDL)
         source = _write_source(tmp_path, "pg", "drill_pg", "drill.gia_tri")
     else:
-        ensure_mariadb(settings, "drill_my")
+        ensure_server(settings, "mariadb", "drill_my")
         db = Db("mariadb", settings.mariadb_dsn("drill_my"))
         db.run(*MARIADB_DDL)
         source = _write_source(tmp_path, "mariadb", "drill_my", "gia_tri")
@@ -198,7 +197,7 @@ def test_far_watermarks_are_extracted_flagged_and_do_not_hide_later_rows(drill):
 
 def test_a_deterministic_failure_names_column_and_key_and_is_not_retried(postgres, lakehouse, tmp_path):
     settings = postgres
-    ensure_postgres(settings, "drill_pg")
+    ensure_server(settings, "postgresql", "drill_pg")
     db = Db("pg", settings.pg_dsn("drill_pg"))
     db.run(PG_DDL, "INSERT INTO drill.gia_tri (id, n) SELECT g, g FROM generate_series(1, 40) g",
            # a view that fails for one row only: a source error tied to a value, as a broken function gives
@@ -226,7 +225,7 @@ def test_a_transient_failure_is_retried(lakehouse, tmp_path, monkeypatch):
 def test_repair_bronze_recovers_a_table_an_older_extractor_damaged(postgres, lakehouse, tmp_path):
     """What the old extractor wrote: connectorx's reading of 'infinity' dates, an unflagged 2999 watermark."""
     settings = postgres
-    ensure_postgres(settings, "drill_pg")
+    ensure_server(settings, "postgresql", "drill_pg")
     db = Db("pg", settings.pg_dsn("drill_pg"))
     db.run(PG_DDL, "INSERT INTO drill.gia_tri (id, d, tz, ghi_chu) VALUES (1, '2024-01-01', now(), 'ok'), "
                    "(2, 'infinity', '-infinity', 'inf'), (3, '2024-02-02', now(), 'x')",
@@ -280,7 +279,7 @@ def test_the_extract_task_fails_without_retries_on_a_deterministic_error(postgre
 
     from dags.department_sources import extract_or_fail
 
-    ensure_postgres(postgres, "drill_pg")
+    ensure_server(postgres, "postgresql", "drill_pg")
     Db("pg", postgres.pg_dsn("drill_pg")).run("DROP SCHEMA IF EXISTS dkkd CASCADE")
     monkeypatch.setenv("CITYLAKE_BUSINESS_DSN", postgres.pg_dsn("drill_pg"))  # no dkkd tables there
     with pytest.raises(AirflowFailException, match=r"ExtractError: business\.enterprises \(dkkd\.doanh_nghiep\)"):
@@ -305,7 +304,7 @@ def test_the_reported_values_in_the_real_department_sources(name, sql, first_raw
     source = load_source(name)
     cfg = next(c for c in source.tables.values() if any(f"{c.query_table} " in s for s in sql))
     extract_table(source, cfg, settings)
-    db = Db("pg" if source.kind == "postgresql" else "mariadb", source.dsn(settings))
+    db = Db("pg" if source.kind == "postgresql" else "mariadb", source.dsn(settings, owner=True))
     ids = cx.read_sql(db.dsn, f"SELECT id FROM {cfg.query_table} ORDER BY id LIMIT 2", return_type="arrow")["id"]
     first, second = ids.to_pylist()
     db.run(*[s.format(id=first, id2=second) for s in sql])
