@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import uuid
 from functools import lru_cache
 from pathlib import Path
@@ -190,19 +191,29 @@ def _constant(name: str):
     raise InvalidEvent(f"not JSON: {name} is not a JSON number")
 
 
-def _depth(value) -> int:
-    """Nesting depth, without recursion (the parser already bounded it by Python's recursion limit)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        node, level = stack.pop()
-        if isinstance(node, dict):
-            node = node.values()
-        elif not isinstance(node, list):
+_TOKENS = re.compile(r'\\.|["\[\]{}]')   # an escape pair, a quote or a bracket: linear, no backtracking
+
+
+def _depth(text: str) -> int:
+    """Nesting depth, counted before parsing: the parser's own limit (RecursionError) depends on how
+    deep the caller's stack already is, so the same message would get different reasons."""
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return 0                                        # an event: nothing to count
+    depth = deepest = 0
+    in_string = False
+    for token in _TOKENS.findall(text):
+        if token == '"':
+            in_string = not in_string
+        elif in_string or len(token) == 2:              # inside a string, or an escape
             continue
-        deepest = max(deepest, level)
-        if deepest > MAX_DEPTH:
-            return deepest
-        stack.extend((child, level + 1) for child in node)
+        elif token in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        else:
+            depth -= 1
     return deepest
 
 
@@ -216,18 +227,18 @@ def decode(payload: bytes) -> dict:
         text = bytes(payload).decode("utf-8")    # RFC 8259: JSON between systems is UTF-8, nothing else
     except UnicodeDecodeError as exc:
         raise InvalidEvent(f"not JSON: not UTF-8 text ({exc})") from None
+    if _depth(text) > MAX_DEPTH:
+        raise InvalidEvent(f"nested deeper than {MAX_DEPTH} levels")
     try:
         event = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except InvalidEvent:
         raise
-    except RecursionError:
+    except RecursionError:                      # not expected after the count: still, a reason
         raise InvalidEvent(f"nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:                   # JSONDecodeError is one
         raise InvalidEvent(f"not JSON: {exc}") from None
     if not isinstance(event, dict):
         raise InvalidEvent(f"not a JSON object but {type(event).__name__}")
-    if _depth(event) > MAX_DEPTH:
-        raise InvalidEvent(f"nested deeper than {MAX_DEPTH} levels")
     return event
 
 

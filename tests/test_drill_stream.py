@@ -230,7 +230,7 @@ def test_fuzzed_payloads_never_raise_and_a_live_consumer_stays_up_and_loses_noth
             valid.setdefault(events.parse(payload, topic, received)["event_id"], (topic, payload))
         except events.InvalidEvent as exc:
             invalid[message_hash(topic, payload)] = exc.reason
-    assert len(valid) > 500 and len(invalid) > 1000       # both sides really exercised
+    assert len(valid) > 200 and len(invalid) > 1000       # both sides really exercised
     consumer = _consumer(settings, client_id, "--until-idle", "4")
     lines = _Lines(consumer)
     try:

@@ -314,7 +314,8 @@ class StreamConsumer:
                 continue
             batch_hashes.add(digest)
             dead.append(self._dead_letter(m, reason, digest))
-        events_table, dead_table = self._table(self.events_uri), self._table(self.dead_uri)
+        events_table = self._table(self.events_uri)
+        dead_table = self._table(self.dead_uri) if dead else None    # most batches have no dead letter
         if rows:
             held = self.seen_ids.committed_ids(events_table, rows)
             if held:
@@ -343,6 +344,8 @@ class StreamConsumer:
                 self._commit(self.events_uri, events_table, data, "event_date", sequence, self.seen_ids)
                 self.seen_ids.add(rows)
             if dead:
+                if dead_table is None:
+                    dead_table = self._table(self.dead_uri)
                 for row in dead:
                     row["_ingested_at"], row["_batch"] = ingested, sequence
                 self._commit(self.dead_uri, dead_table, _to_arrow(dead, DEAD_LETTER_SCHEMA),
