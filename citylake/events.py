@@ -242,6 +242,15 @@ def decode(payload: bytes) -> dict:
     return event
 
 
+def _schema_message(exc: JsonSchemaValueException) -> str:
+    """fastjsonschema's message, with the unexpected keys sorted (it prints a set: the order would vary
+    from process to process, and the same message would get two reasons)."""
+    if exc.rule == "additionalProperties" and isinstance(exc.value, dict):
+        allowed = set((exc.definition or {}).get("properties", {}))
+        return f"{exc.name} must not contain {sorted(k for k in exc.value if k not in allowed)} properties"
+    return exc.message
+
+
 def parse(payload: bytes, topic_name: str, received: dt.datetime | None = None) -> dict:
     """One bronze row from one MQTT message, or :class:`InvalidEvent` with the reason — never another
     exception, whatever the bytes (a message that crashed the consumer would crash it on every
@@ -253,7 +262,7 @@ def parse(payload: bytes, topic_name: str, received: dt.datetime | None = None) 
     try:
         _validator()(event)
     except JsonSchemaValueException as exc:
-        raise InvalidEvent(f"schema: {exc.message}") from None
+        raise InvalidEvent(f"schema: {_schema_message(exc)}") from None
     parts = topic_name.split("/")
     if len(parts) != 5 or "/".join(parts[:3]) != TOPIC_ROOT or parts[3] != event["cameraId"] \
             or parts[4] != KINDS[event["type"]]:
