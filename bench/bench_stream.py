@@ -73,6 +73,7 @@ class NaiveWriter:
         self._subscribed = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                                   manual_ack=True)
+        self.client.username_pw_set(*settings.mqtt_credentials(mosquitto.INGEST))
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(events.SUBSCRIPTION, qos=1)
         self.client.on_subscribe = lambda *a: self._subscribed.set()
         self.client.on_message = lambda c, u, m: self.messages.put(m)
@@ -137,6 +138,7 @@ def _session(settings: Settings, client_id: str, keep: bool) -> None:
     """Create a persistent subscribed session (the broker queues for it from now on), or drop one."""
     done = threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(*settings.mqtt_credentials(mosquitto.INGEST))
     client.on_subscribe = lambda *a: done.set()
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(events.SUBSCRIPTION, qos=1) if keep else done.set()
     client.connect("127.0.0.1", settings.mqtt_port, clean_start=True, properties=_session_props(3600 if keep else 0))

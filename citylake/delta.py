@@ -8,6 +8,11 @@ delta-spark's jars cannot be fetched here, so Spark never talks Delta directly:
 
 The tables stay standard Delta, readable by delta-spark, Databricks, Trino, DuckDB and Polars.
 Small tables (reference data, marts) are written from Arrow with :func:`write_arrow`.
+
+Because the Spark side reads and writes a snapshot's parquet files itself, it applies none of the
+Delta features that change what a file's rows mean (deletion vectors hide rows, column mapping renames
+columns, type widening changes types): a table whose protocol needs one is refused with
+:class:`UnsupportedDeltaFeature` (:func:`check_bridgeable`) instead of being read wrongly.
 """
 from __future__ import annotations
 
@@ -25,6 +30,31 @@ from deltalake.transaction import AddAction, create_table_with_add_actions
 
 # Delta keeps min/max statistics for string prefixes; long strings are left without them.
 _STRING_STATS_LIMIT = 32
+
+# reader features that do not change what the snapshot's parquet files hold (log-level or plain types)
+BRIDGE_READER_FEATURES = frozenset({"timestampNtz", "vacuumProtocolCheck", "v2Checkpoint"})
+
+
+class UnsupportedDeltaFeature(RuntimeError):
+    """A Delta table needs a reader feature the Spark bridge does not apply."""
+
+
+def check_bridgeable(snapshot: DeltaTable) -> None:
+    """Refuse a table whose files the bridge would read wrongly (deletion vectors, column mapping...)."""
+    protocol = snapshot.protocol()
+    mapping = (snapshot.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
+    needed = set(protocol.reader_features or ())
+    if protocol.min_reader_version >= 2 and mapping != "none":
+        needed.add("columnMapping")
+    if protocol.min_reader_version > 3:
+        needed.add(f"readerVersion{protocol.min_reader_version}")
+    unsupported = sorted(needed - BRIDGE_READER_FEATURES)
+    if unsupported:
+        raise UnsupportedDeltaFeature(
+            f"{snapshot.table_uri}: the table's protocol (reader version {protocol.min_reader_version}) needs "
+            f"{', '.join(unsupported)}, which the Spark bridge (citylake.delta) does not apply to the parquet "
+            f"files it reads; refusing rather than reading it wrongly. Rewrite the table without "
+            f"{'them' if len(unsupported) > 1 else 'it'} (e.g. REORG/purge, or copy it with delta-rs).")
 
 
 def exists(uri: str) -> bool:
@@ -103,6 +133,7 @@ def read_spark(spark, uri: str, version: int | None = None, partition_filters: l
     from pyspark.sql.pandas.types import from_arrow_schema
 
     snapshot = DeltaTable(uri, version=version)
+    check_bridgeable(snapshot)
     files = snapshot.file_uris(file_pruning_predicate=partition_filters) if partition_filters else snapshot.file_uris()
     arrow_schema = pa.schema(snapshot.schema().to_arrow())
     spark_schema = from_arrow_schema(arrow_schema)
@@ -216,6 +247,8 @@ def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] 
     partition_by = list(partition_by or [])
     # timestamps are UTC instants in Delta (the session time zone is UTC: citylake.spark)
     arrow_schema = to_arrow_schema(df.schema, timezone="UTC")
+    if exists(uri):
+        check_bridgeable(DeltaTable(uri))
     held = list(DeltaTable(uri).metadata().partition_columns) if exists(uri) else partition_by
     repartition = held != partition_by
     if repartition and (mode != "overwrite" or partition_filters):

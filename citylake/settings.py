@@ -10,6 +10,7 @@ An empty variable counts as unset.
 """
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 
@@ -147,16 +148,59 @@ class Settings(BaseSettings):
     def reports_dir(self) -> Path:
         return self.run_dir / "reports"
 
+    # -- credentials: every service asks for a password; each secret is generated once into
+    #    <run_dir>/secrets (owner-only) unless the deployment hands its own in --
+    @property
+    def secrets_dir(self) -> Path:
+        return self.run_dir / "secrets"
+
+    def secret(self, name: str, nbytes: int = 24) -> str:
+        """The secret called ``name`` (``secrets/<name>``, mode 0600), generated on first use."""
+        import secrets
+
+        path = self.secrets_dir / name
+        if not path.exists():
+            make_private_dir(self.secrets_dir)
+            make_private_dir(path.parent)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(nbytes))
+        return path.read_text().strip()
+
     @property
     def pg_user(self) -> str:
+        """The departments' own account: owns their databases (the simulators write with it)."""
         return "citylake"
 
-    def pg_dsn(self, database: str) -> str:
-        return f"postgresql://{self.pg_user}@127.0.0.1:{self.pg_port}/{database}"
+    @property
+    def pg_reader(self) -> str:
+        """The platform's extraction account: reads the department databases, writes nothing."""
+        return "citylake_reader"
 
-    def mariadb_dsn(self, database: str) -> str:
-        """connectorx-style URI; the embedded server's root has no password and listens on loopback."""
-        return f"mysql://root@127.0.0.1:{self.mariadb_port}/{database}"
+    def pg_password(self, role: str) -> str:
+        return self.secret(f"postgres/{role}")
+
+    def pg_dsn(self, database: str, role: str | None = None) -> str:
+        role = role or self.pg_user
+        return f"postgresql://{role}:{self.pg_password(role)}@127.0.0.1:{self.pg_port}/{database}"
+
+    def pg_admin_dsn(self, database: str = "postgres") -> str:
+        """The cluster's superuser: only the service code that makes roles and databases uses it."""
+        return self.pg_dsn(database, "postgres")
+
+    def mariadb_dsn(self, database: str, user: str | None = None) -> str:
+        """connectorx-style URI (``mysql://user:password@host:port/db``)."""
+        user = user or self.pg_user
+        return f"mysql://{user}:{self.secret(f'mariadb/{user}')}@127.0.0.1:{self.mariadb_port}/{database}"
+
+    @property
+    def redis_password(self) -> str:
+        return self.secret("redis")
+
+    def mqtt_credentials(self, client: str) -> tuple[str, str]:
+        """(username, password) of an MQTT client of this deployment's broker; the broker's ACL
+        says what each may do (citylake.services.mosquitto)."""
+        return client, self.secret(f"mqtt/{client}")
 
     @property
     def health_source_dsn(self) -> str:
@@ -183,14 +227,7 @@ class Settings(BaseSettings):
         """Secret salt for pseudonymous keys (salted SHA-256 of citizen IDs); kept out of the lake."""
         if self.pseudonym_salt_override is not None and self.pseudonym_salt_override.get_secret_value():
             return self.pseudonym_salt_override.get_secret_value()
-        path = self.run_dir / "secrets" / "pseudonym_salt"
-        if not path.exists():
-            import secrets
-
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return self.secret("pseudonym_salt", 32)
 
     def env(self) -> dict[str, str]:
         """The variables that hand these settings to a child process (Airflow, dbt, Spark)."""
@@ -223,6 +260,13 @@ def _explain(exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         lines.append(f"{name}={error['input']!r}: {message}" if "input" in error else f"{name}: {message}")
     return "; ".join(lines)
+
+
+def make_private_dir(path: Path) -> Path:
+    """A folder only its owner can list or enter (secrets, the lakehouse)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
 
 
 def get_settings() -> Settings:

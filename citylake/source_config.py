@@ -13,6 +13,7 @@ data the platform reads by path; the code that simulates a source lives apart (`
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -117,6 +118,8 @@ class TableConfig(_Block):
     key: Annotated[tuple[str, ...], Field(min_length=1)]
     watermark: Text
     lookback_minutes: int = Field(60, ge=0)
+    # an update timestamp before this is a placeholder (0001-01-01, 1900-01-01): flagged, re-read each run
+    watermark_since: dt.date = dt.date(1990, 1, 1)
     delete_detection: DeleteDetection = "none"
     classification: Classification = "internal"
     personal_data: tuple[str, ...] = ()
@@ -163,13 +166,16 @@ class SourceConfig(_Block):
                              for t, cfg in raw["tables"].items()}
         return raw
 
-    def dsn(self, settings: Settings) -> str:
+    def dsn(self, settings: Settings, owner: bool = False) -> str:
+        """Where the platform reads this source: the read-only extraction account, or, with ``owner``,
+        the department's own account (its simulator writes with it). ``CITYLAKE_<NAME>_DSN`` names
+        a real department's database instead."""
         override = os.environ.get(f"CITYLAKE_{self.name.upper()}_DSN")
         if override:
             return override
         if self.kind == "mariadb":
-            return settings.mariadb_dsn(self.database)
-        return settings.pg_dsn(self.database)
+            return settings.mariadb_dsn(self.database, None if owner else settings.pg_reader)
+        return settings.pg_dsn(self.database, None if owner else settings.pg_reader)
 
 
 def _where(path: Path) -> str:

@@ -13,7 +13,9 @@ conclusions, the camera registry), a DAG `ingest_<name>` at the update frequency
 3. **audit**: the Great Expectations suite of every silver table. Only once it passed are the silver
    tables' Assets updated, so the marts never start from unaudited silver.
 
-**Backfill**: trigger with `window_start`/`window_end` (ISO instants) to re-read a past range of the
+A value the source holds but bronze cannot (±infinity, NaN, zero dates) is kept as text in
+`_unrepresentable`; a deterministic failure fails `extract` at once, naming source, table, column and key,
+without retries. **Backfill**: trigger with `window_start`/`window_end` (ISO instants) to re-read a past range of the
 source; only row versions bronze is missing are added, so a backfill never duplicates.
 """
 from __future__ import annotations
@@ -37,6 +39,19 @@ def _window(params: dict):
     return dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)
 
 
+def extract_or_fail(name: str, params: dict | None = None) -> list[str]:
+    """Extract the source; a deterministic failure (a value, a schema change) fails the task without
+    retries, which cannot help: only transient ones (connections) are worth Airflow's retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from ingestion.extract import ExtractError, extract_source
+
+    try:
+        return [str(batch) for batch in extract_source(name, window=_window(params or {}))]
+    except ExtractError as err:
+        raise AirflowFailException(f"{type(err).__name__}: {err}") from err
+
+
 def ingest_dag(name: str, source):
     @dag(
         dag_id=f"ingest_{name}",
@@ -52,9 +67,7 @@ def ingest_dag(name: str, source):
     def ingest():
         @task(task_id=f"extract_{name}")
         def extract(params=None) -> list[str]:
-            from ingestion.extract import extract_source
-
-            return [str(batch) for batch in extract_source(name, window=_window(params or {}))]
+            return extract_or_fail(name, params)
 
         @task(task_id=f"build_{name}_silver", pool=SPARK_POOL)
         def silver() -> dict:

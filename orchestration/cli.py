@@ -174,9 +174,11 @@ def cmd_stream(settings: Settings, args) -> None:
 
 def cmd_vision(settings: Settings, args) -> None:
     """Analyse camera streams (files, RTSP, HTTP) and publish their events to Mosquitto."""
-    from vision.runner import run_from_args
+    from vision.runner import exit_status, run_from_args
 
-    run_from_args(settings, args)
+    status = exit_status(run_from_args(settings, args))
+    if status:
+        raise SystemExit(status)
 
 
 def cmd_models(settings: Settings, args) -> None:

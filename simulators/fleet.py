@@ -43,6 +43,7 @@ import numpy as np
 import paho.mqtt.client as mqtt
 
 from citylake import events
+from citylake.services import mosquitto
 from citylake.settings import Settings
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -374,6 +375,7 @@ class _Publishers:
         for i in range(count):
             client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{name}-{i}",
                                  protocol=mqtt.MQTTv311, clean_session=True)
+            client.username_pw_set(*settings.mqtt_credentials(mosquitto.FLEET))
             client.max_inflight_messages_set(max_inflight)
             client.max_queued_messages_set(0)
             client.on_publish = self._on_publish

@@ -105,10 +105,11 @@ def lakehouse(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def health_source(postgres, settings):
     """A freshly generated Health department database (scale 0.05) for one test module."""
-    from citylake.services.postgres import ensure_database
+    from citylake.services.postgres import ensure_database, grant_reader
     from simulators.departments.health import generator
 
     ensure_database(settings, "health_dept")
+    grant_reader(settings, "health_dept")
     generator.create(settings.health_source_dsn, 0.05, seed=7, force=True)
     return settings.health_source_dsn
 

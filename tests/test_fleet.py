@@ -11,6 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from citylake import events
+from citylake.services import mosquitto
 from simulators.fleet import FleetSimulator, in_rush_hour, registry_cameras
 
 
@@ -27,6 +28,7 @@ class Listener:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-fleet-{time.time_ns()}")
+        self.client.username_pw_set(*settings.mqtt_credentials(mosquitto.INGEST))
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self._ready.set()
         self.client.connect("127.0.0.1", settings.mqtt_port)

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pytest
 
 from citylake import delta, events
+from citylake.services import mosquitto
 from citylake.settings import Settings
 from ingestion.stream.compaction import compact
 from ingestion.stream.consumer import (
@@ -110,6 +111,7 @@ def _publish(settings: Settings, messages: list[tuple[str, bytes]], rate: float,
     import paho.mqtt.client as mqtt
 
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-publisher-{uuid.uuid4().hex[:6]}")
+    client.username_pw_set(*settings.mqtt_credentials(mosquitto.FLEET))
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", settings.mqtt_port)
     client.loop_start()

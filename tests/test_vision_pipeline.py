@@ -19,6 +19,7 @@ import paho.mqtt.client as paho
 import pytest
 
 from citylake import events
+from citylake.services import mosquitto
 from citylake.services.process import wait_for_port
 from vision.analytics import CameraAnalytics, CameraProfile
 from vision.detector import Detection, ObjectDetector
@@ -44,6 +45,7 @@ def subscriber(mqtt):
     received: list[tuple[str, bytes]] = []
     ready = threading.Event()
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="test-vision-subscriber")
+    client.username_pw_set(*mqtt.mqtt_credentials(mosquitto.INGEST))
     client.on_connect = lambda c, u, f, rc, p: c.subscribe(events.SUBSCRIPTION, qos=1)
     client.on_subscribe = lambda c, u, mid, rcs, p: ready.set()
     client.on_message = lambda c, u, msg: received.append((msg.topic, msg.payload))

@@ -56,7 +56,7 @@ def deployment(warehouse, airflow_db):
 def test_source_dag_rerun_adds_nothing(deployment):
     settings = deployment
     source = load_source("fdi")
-    simulator(source.name).advance(source.dsn(settings))
+    simulator(source.name).advance(source.dsn(settings, owner=True))
     state, tasks = run_dag("ingest_fdi")
     assert state == "success", tasks
     after_first = _counts(settings, "fdi")
@@ -70,7 +70,8 @@ def test_backfill_a_date_range_through_the_dag(deployment):
     source = load_source("investment")
     cfg = next(iter(source.tables.values()))
     # restored rows, stamped 2, 5 and 9 days ago: beyond any lookback
-    restored = dict(zip((2, 5, 9), restore_rows(source.dsn(settings), cfg.query_table, cfg.watermark, [2, 5, 9])))
+    restored = dict(zip((2, 5, 9), restore_rows(source.dsn(settings, owner=True), cfg.query_table, cfg.watermark,
+                                                [2, 5, 9])))
     new_ids = set(restored.values())
     state, _ = run_dag("ingest_investment")
     assert state == "success"

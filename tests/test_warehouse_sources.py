@@ -93,7 +93,7 @@ def test_a_day_of_changes_flows_with_deletes_and_an_additive_schema_change(wareh
     for name in _sources():
         source = load_source(name)
         generator = simulator(source.name)
-        dsn = source.dsn(settings)
+        dsn = source.dsn(settings, owner=True)
         generator.advance(dsn)
         generator.advance(dsn)  # by now every source is past its second day, which adds a column
         batches = extract_source(name, settings)
@@ -127,7 +127,7 @@ def test_backfill_window_adds_what_the_lookback_missed_and_only_once(warehouse):
     source = load_source("inspection")
     cfg = next(iter(source.tables.values()))
     # a row restored from a backup: committed now, stamped three days ago (far beyond the lookback)
-    [new_id] = restore_rows(source.dsn(settings), cfg.query_table, cfg.watermark, [3])
+    [new_id] = restore_rows(source.dsn(settings, owner=True), cfg.query_table, cfg.watermark, [3])
     assert extract_table(source, cfg, settings).rows_added == 0
     now = dt.datetime.now(dt.UTC)
     window = (now - dt.timedelta(days=4), now)
@@ -159,7 +159,7 @@ def test_incompatible_schema_change_stops_that_source_only(warehouse):
     settings, _ = warehouse
     source = load_source("schools")
     cfg = next(c for c in source.tables.values() if len(c.key) == 1)
-    with psycopg.connect(source.dsn(settings), autocommit=True) as conn:
+    with psycopg.connect(source.dsn(settings, owner=True), autocommit=True) as conn:
         column = conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema || '.' || table_name = %s "
             "AND data_type IN ('integer', 'bigint', 'smallint') AND column_name <> 'id' LIMIT 1",

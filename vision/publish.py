@@ -22,7 +22,8 @@ class MqttPublisher:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 1883, *, client_id: str | None = None,
-                 qos: int = 1, max_delay_s: int = 30, max_queued: int = 100_000):
+                 qos: int = 1, max_delay_s: int = 30, max_queued: int = 100_000,
+                 credentials: tuple[str, str] | None = None):
         self.qos = qos
         self.published = 0
         self.connected = threading.Event()
@@ -36,6 +37,8 @@ class MqttPublisher:
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=client_id or f"citylake-vision-{uuid.uuid4().hex[:8]}",
                                   clean_session=False)
+        if credentials is not None:
+            self.client.username_pw_set(*credentials)
         self.client.max_queued_messages_set(max_queued)
         self.client.max_inflight_messages_set(200)
         self.client.reconnect_delay_set(1, max_delay_s)
@@ -47,7 +50,9 @@ class MqttPublisher:
 
     @classmethod
     def for_settings(cls, settings, **kwargs) -> MqttPublisher:
-        return cls("127.0.0.1", settings.mqtt_port, **kwargs)
+        from citylake.services import mosquitto
+
+        return cls("127.0.0.1", settings.mqtt_port, credentials=settings.mqtt_credentials(mosquitto.VISION), **kwargs)
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if not reason_code.is_failure:

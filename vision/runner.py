@@ -84,6 +84,11 @@ class RunReport:
         return self.frames / self.wall_s if self.wall_s else 0.0
 
     @property
+    def failed(self) -> dict[str, str]:
+        """Cameras that failed for good (gave up retrying, or their decoding broke), with why."""
+        return {cid: h.reason for cid, h in self.health.items() if h.state == "failed"}
+
+    @property
     def mean_batch(self) -> float:
         return self.frames / self.detector_calls if self.detector_calls else 0.0
 
@@ -127,7 +132,7 @@ class Runner:
     def __init__(self, cameras: list[Camera], detector, publisher, *, batch_size: int = 8,
                  max_wait_s: float = 0.05, naive: bool = False, queue_per_camera: int = 4,
                  score_threshold: float = 0.35, faces: FaceStep | None = None,
-                 epoch: dt.datetime | None = None, max_retries: int | None = None, backoff_s: float = 1.0,
+                 epoch: dt.datetime | None = None, max_retries: int | None = 5, backoff_s: float = 1.0,
                  progress_every_s: float | None = None, log: Callable[[str], None] | None = None):
         from vision.analytics import CameraAnalytics
         from vision.streams import FrameSource
@@ -252,7 +257,7 @@ class Runner:
                     self._pending[cid] += 1
                 self._queue.put(frame)
         except Exception as exc:   # a camera must never take the others down
-            self.log(f"[vision] {cid}: decoding thread failed: {exc!r}")
+            source._report("failed", f"decoding thread failed: {exc!r}")
         finally:
             self._queue.put(cid)    # this camera is done
 
@@ -336,6 +341,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--crowd-threshold", type=int, default=20)
     parser.add_argument("--stopped-after", type=float, default=30.0, help="seconds before a still "
                                                                           "vehicle is an incident")
+    parser.add_argument("--max-retries", type=int, default=5, help="consecutive failures of a camera before "
+                                                                   "it is given up (and the exit status is 1)")
     parser.add_argument("--faces", action="append", default=[], metavar="CAMERA",
                         help="enable watchlist face matching for this camera (off by default)")
     parser.add_argument("--watchlist", action="append", default=[], metavar="ID=IMAGE",
@@ -375,7 +382,7 @@ def run_from_args(settings, args) -> RunReport:
                          Watchlist.from_images(references, face_detector, embedder, settings=settings))
     publisher = MqttPublisher.for_settings(settings)
     runner = Runner(cameras, ObjectDetector(), publisher, batch_size=args.batch, naive=args.naive, faces=faces,
-                    progress_every_s=10)
+                    max_retries=args.max_retries, progress_every_s=10)
     try:
         report = runner.run(seconds=args.seconds)
     except KeyboardInterrupt:
@@ -386,4 +393,11 @@ def run_from_args(settings, args) -> RunReport:
     print(report.summary())
     print(f"published {publisher.published} events to 127.0.0.1:{settings.mqtt_port} "
           f"({'all acknowledged' if acked else 'NOT all acknowledged'})")
+    for cid, reason in report.failed.items():
+        print(f"FAILED {cid}: {reason}", file=sys.stderr)
     return report
+
+
+def exit_status(report: RunReport) -> int:
+    """1 when any camera failed for good: a scheduler or an operator must see it, not a 0."""
+    return 1 if report.failed else 0

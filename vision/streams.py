@@ -5,8 +5,11 @@ A camera that fails is never fatal to the others: every open, failure, end and r
 reopened with capped exponential backoff. Frames are sampled by timestamp — decoded ones that fall
 between two samples are dropped at once (``grab`` without ``retrieve``), nothing is buffered.
 
-Clocks: a file's frames carry media time (``epoch`` + position in the file, so a replay is
-deterministic and intervals line up); a live stream's frames carry the wall clock when read.
+Clocks: a frame's time comes from the stream, never from when it is processed: a file's is
+``epoch`` + its position in the file (so a replay is deterministic and intervals line up); a live
+stream's is the connection's start + the frame's position (PTS) in the stream — streams without
+timestamps (MJPEG) fall back to the frame's arrival. A retried file resumes after its last sampled
+frame: a truncated file is never replayed from its start under new times.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
 LIVE_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 
@@ -59,17 +63,26 @@ class StreamHealth:
         return d
 
 
+class StreamFailure(Exception):
+    """One attempt at a source failed; ``reason`` is what the operator sees."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class FrameSource:
     """One camera: yields sampled :class:`Frame`s, reports health, reopens after failures.
 
     ``loop``: a file starts again at its end (demos); otherwise a file's end is final ("ended"),
-    while a live stream that ends or stalls is retried. ``max_retries`` consecutive failures
-    (None: forever) make the source give up ("failed"). ``realtime`` paces a file at its own
-    speed, as a camera would deliver it (default: as fast as the consumer takes frames).
+    while a live stream that ends or stalls, or a corrupt or truncated file, is retried.
+    ``max_retries`` consecutive failures (None: forever) make the source give up ("failed").
+    ``realtime`` paces a file at its own speed, as a camera would deliver it (default: as fast as
+    the consumer takes frames).
     """
 
     def __init__(self, camera_id: str, uri: str | Path, fps: float = 5.0, *, loop: bool = False,
-                 realtime: bool = False, max_frames: int | None = None, max_retries: int | None = None,
+                 realtime: bool = False, max_frames: int | None = None, max_retries: int | None = 5,
                  backoff_s: float = 1.0, backoff_max_s: float = 30.0, timeout_s: float = 10.0,
                  epoch: dt.datetime | None = None,
                  on_health: Callable[[StreamHealth], None] | None = None):
@@ -117,16 +130,6 @@ class FrameSource:
             raise OSError("cannot open (unreachable, refused, or not a video OpenCV/FFmpeg can decode)")
         return cap
 
-    def _retry(self, reason: str, stop: threading.Event) -> bool:
-        """Report the failure, wait (capped exponential backoff); False: give up, or stopped."""
-        retries = self.health.retries + 1
-        if self.max_retries is not None and retries > self.max_retries:
-            self._report("failed", f"gave up after {self.max_retries} retries: {reason}")
-            return False
-        self._report("retrying", reason, retries=retries, total_retries=self.health.total_retries + 1)
-        delay = min(self.backoff_max_s, self.backoff_s * 2 ** (retries - 1))
-        return not stop.wait(delay)
-
     def _why_ended(self, got_any: bool, decoded: int, expected: int) -> str:
         if self.live:
             return "stream ended or stalled"
@@ -136,78 +139,130 @@ class FrameSource:
             return f"truncated or corrupt file: decoded {decoded} of {expected} frames"
         return "end of file"
 
+    # -- retries (tenacity): bounded, capped exponential backoff, reset once frames flow again ------
+    def _give_up(self, _state: RetryCallState) -> bool:
+        return self.max_retries is not None and self.health.retries >= self.max_retries
+
+    def _backoff(self, _state: RetryCallState) -> float:
+        return min(self.backoff_max_s, self.backoff_s * 2 ** self.health.retries)
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        reason = state.outcome.exception().reason
+        self._report("retrying", reason, retries=self.health.retries + 1,
+                     total_retries=self.health.total_retries + 1)
+
     # -- frames --------------------------------------------------------------------------------
     def frames(self, stop: threading.Event | None = None) -> Iterator[Frame]:
-        """Sampled frames until the file ends, ``max_frames``, a give-up, or ``stop`` is set."""
+        """Sampled frames until the file ends, ``max_frames``, a give-up, or ``stop`` is set.
+
+        A failed attempt (cannot open, corrupt, truncated, a live stream that ended) is retried with
+        tenacity, at most ``max_retries`` times in a row; a file is read again from where its last
+        frame was sampled, so no frame is ever delivered twice (nor under a new time).
+        """
         stop = stop or threading.Event()
-        period = 1.0 / self.fps
-        sampled = 0
-        media_offset = 0.0          # seconds of media before this opening (loops, reconnects)
+        read = _Progress()
+        retrying = Retrying(retry=retry_if_exception_type(StreamFailure), stop=self._give_up, wait=self._backoff,
+                            before_sleep=self._before_retry, sleep=stop.wait, reraise=True)
         while not stop.is_set():
-            if self.health.retries == 0:
-                self._report("connecting")
+            outcome = "stopped"
             try:
-                cap = self._open()
-            except OSError as exc:
-                if not self._retry(str(exc), stop):
-                    return
-                continue
-            got_any, reason, next_due, started = False, "", None, time.monotonic()
-            last_pos, decoded = 0.0, 0
-            expected = 0 if self.live else int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-            try:
-                while not stop.is_set():
-                    if not cap.grab():
-                        reason = self._why_ended(got_any, decoded, expected)
-                        break
-                    decoded += 1
-                    now = time.monotonic()
-                    with self._lock:
-                        self.health.frames_decoded += 1
-                    if self.live:
-                        pos = now - started
-                    else:
-                        pos = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
-                        if self.realtime:                      # deliver no faster than a camera
-                            ahead = pos - (now - started)
-                            if ahead > 0 and stop.wait(ahead):
-                                break
-                    last_pos = pos
-                    if next_due is not None and pos + 1e-6 < next_due:
-                        continue                               # between two samples: drop undecoded
-                    ok, image = cap.retrieve()
-                    if not ok or image is None:
-                        reason = "frame could not be decoded"
-                        break
-                    next_due = (pos if next_due is None else next_due) + period
-                    if next_due < pos:                         # a stall: do not burst to catch up
-                        next_due = pos + period
-                    ts = (dt.datetime.now(dt.UTC) if self.live
-                          else self.epoch + dt.timedelta(seconds=media_offset + pos))
-                    if not got_any:
-                        got_any = True
-                        if self.live:          # a stream that delivers again has recovered; a file
-                            with self._lock:   # read again from its start has not, until it ends well
-                                self.health.retries = 0
-                    with self._lock:
-                        self.health.frames_sampled += 1
-                        self.health.last_frame_at = ts
-                    self._report("live")
-                    yield Frame(self.camera_id, ts, image, sampled, time.monotonic())
-                    sampled += 1
-                    if self.max_frames is not None and sampled >= self.max_frames:
-                        self._report("ended", f"reached max_frames={self.max_frames}")
-                        return
-            finally:
-                cap.release()
-            if stop.is_set():
-                break
-            media_offset += last_pos + period
-            if not self.live and reason == "end of file":
-                if self.loop:
-                    continue                                   # a demo file starts again at once
-                self._report("ended", reason)
+                for attempt in retrying:
+                    with attempt:
+                        outcome = yield from self._attempt(stop, read)
+            except StreamFailure as exc:
+                self._report("failed", f"gave up after {self.max_retries} retries: {exc.reason}")
                 return
-            if not self._retry(reason, stop):
+            if outcome == "stopped":
+                self._report("stopped", "stop requested")
+            if outcome != "loop":
                 return
-        self._report("stopped", "stop requested")
+            read.loop_offset += read.last_pos + 1.0 / self.fps      # a demo file starts again at once
+            read.resume_pos, read.next_due = None, None
+
+    def _attempt(self, stop: threading.Event, read: _Progress) -> Iterator[Frame]:
+        """One opening of the source; returns how it ended, raises :class:`StreamFailure` on failure."""
+        if stop.is_set():
+            return "stopped"
+        if self.health.retries == 0:
+            self._report("connecting")
+        try:
+            cap = self._open()
+        except OSError as exc:
+            raise StreamFailure(str(exc)) from None
+        period = 1.0 / self.fps
+        got_any, reason, started = False, "", time.monotonic()
+        decoded, stream_start, last_live_pos = 0, None, -1.0
+        expected = 0 if self.live else int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        next_due = read.next_due if not self.live else None
+        try:
+            while not stop.is_set():
+                if not cap.grab():
+                    reason = self._why_ended(got_any or read.resume_pos is not None, decoded, expected)
+                    break
+                decoded += 1
+                now = time.monotonic()
+                with self._lock:
+                    self.health.frames_decoded += 1
+                pos = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0        # the frame's time in the stream
+                if self.live:
+                    if pos <= last_live_pos:     # a stream without timestamps (MJPEG): its arrival
+                        pos = max(now - started, last_live_pos + 1e-3)
+                    last_live_pos = pos
+                else:
+                    if read.resume_pos is not None and pos <= read.resume_pos + 1e-6:
+                        continue                 # delivered before this retry: never again
+                    if self.realtime:                          # deliver no faster than a camera
+                        ahead = pos - (now - started)
+                        if ahead > 0 and stop.wait(ahead):
+                            break
+                read.last_pos = pos
+                if next_due is not None and pos + 1e-6 < next_due:
+                    continue                                   # between two samples: drop undecoded
+                ok, image = cap.retrieve()
+                if not ok or image is None:
+                    reason = "frame could not be decoded"
+                    break
+                next_due = (pos if next_due is None else next_due) + period
+                if next_due < pos:                             # a stall: do not burst to catch up
+                    next_due = pos + period
+                if self.live:
+                    if stream_start is None:     # the wall clock of this connection's position 0
+                        stream_start = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=pos)
+                    ts = stream_start + dt.timedelta(seconds=pos)
+                else:
+                    ts = self.epoch + dt.timedelta(seconds=read.loop_offset + pos)
+                    read.resume_pos, read.next_due = pos, next_due
+                if not got_any:
+                    got_any = True               # frames flow again (new ones, for a file): recovered
+                    with self._lock:
+                        self.health.retries = 0
+                with self._lock:
+                    self.health.frames_sampled += 1
+                    self.health.last_frame_at = ts
+                self._report("live")
+                yield Frame(self.camera_id, ts, image, read.sampled, time.monotonic())
+                read.sampled += 1
+                if self.max_frames is not None and read.sampled >= self.max_frames:
+                    self._report("ended", f"reached max_frames={self.max_frames}")
+                    return "max_frames"
+        finally:
+            cap.release()
+        if stop.is_set():
+            return "stopped"
+        if not self.live and reason == "end of file":
+            if self.loop:
+                return "loop"
+            self._report("ended", reason)
+            return "ended"
+        raise StreamFailure(reason)
+
+
+@dataclass
+class _Progress:
+    """How far one source got, across its retries and loops."""
+
+    sampled: int = 0                      # frames delivered
+    resume_pos: float | None = None       # a file: position (s) of the last delivered frame
+    next_due: float | None = None         # a file: position of the next sample
+    last_pos: float = 0.0                 # position of the last decoded frame
+    loop_offset: float = 0.0              # seconds of media before this pass (looping files)

@@ -120,8 +120,11 @@ def config_text(settings: Settings) -> str:
 def env(settings: Settings) -> dict[str, str]:
     """The environment every Airflow process (and so every task) runs in."""
     bindir = str(Path(sys.executable).parent)
+    # airflow.cfg is the whole configuration: an AIRFLOW__* variable inherited from the caller (a
+    # test process's dag.test() harness, say) would quietly override it, database included
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     return {
-        **os.environ,
+        **inherited,
         **settings.env(),
         **spark_connect.client_env(settings),
         "AIRFLOW_HOME": str(home(settings)),

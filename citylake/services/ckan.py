@@ -53,57 +53,60 @@ def install(settings: Settings) -> None:
     marker.touch()
 
 
-def _password(settings: Settings) -> str:
-    path = home(settings) / "db_password"
-    if not path.exists():
-        path.write_text(secrets.token_hex(12))
-    return path.read_text().strip()
-
-
 def configure(settings: Settings) -> None:
     """Write ckan.ini and initialise CKAN's databases once."""
     h = home(settings)
     ini = h / "ckan.ini"
     h.mkdir(parents=True, exist_ok=True)
-    pw = _password(settings)
-    pg = f"127.0.0.1:{settings.pg_port}"
-    for role in ("ckan_default", "datastore_ro"):
-        postgres.ensure_role(settings, role, pw)
-    for db in ("ckan_default", "datastore_default"):
-        postgres.ensure_database(settings, db)
     import psycopg
 
-    with psycopg.connect(settings.pg_dsn("postgres"), autocommit=True) as conn:
+    pg = f"127.0.0.1:{settings.pg_port}"
+    pw, ro_pw = settings.pg_password("ckan_default"), settings.pg_password("datastore_ro")
+    postgres.ensure_role(settings, "ckan_default", pw)
+    postgres.ensure_role(settings, "datastore_ro", ro_pw)
+    # whatever a DataStore reader asks, it cannot hold the database for long
+    with psycopg.connect(settings.pg_admin_dsn(), autocommit=True) as conn:
+        conn.execute("ALTER ROLE datastore_ro SET statement_timeout = '5s'")
+    for db in ("ckan_default", "datastore_default"):
+        postgres.ensure_database(settings, db, owner="ckan_default")
+
+    with psycopg.connect(settings.pg_admin_dsn(), autocommit=True) as conn:
         for db in ("ckan_default", "datastore_default"):
             conn.execute(f'ALTER DATABASE "{db}" OWNER TO ckan_default')
+        conn.execute('GRANT CONNECT ON DATABASE "datastore_default" TO datastore_ro')
     if not ini.exists():
         _ckan(settings, "generate", "config", str(ini), config=False)
     (h / "storage").mkdir(exist_ok=True)
     options = {
         "sqlalchemy.url": f"postgresql://ckan_default:{pw}@{pg}/ckan_default",
         "ckan.datastore.write_url": f"postgresql://ckan_default:{pw}@{pg}/datastore_default",
-        "ckan.datastore.read_url": f"postgresql://datastore_ro:{pw}@{pg}/datastore_default",
+        "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro_pw}@{pg}/datastore_default",
         "ckan.site_url": settings.ckan_url,
         "ckan.site_title": "Cổng dữ liệu mở TP.HCM (citylake demo)",
-        "ckan.redis.url": f"redis://127.0.0.1:{settings.redis_port}/0",
+        "ckan.redis.url": redis.url(settings),
         "solr_url": "http://127.0.0.1:9/solr/none",
         "ckan.plugins": "citylake_nosolr activity datastore datatables_view",
         "ckan.views.default_views": "datatables_view",
         "ckan.storage_path": str(h / "storage"),
         "ckan.max_resource_size": "200",
         "ckan.auth.create_user_via_web": "false",
-        "ckan.datastore.sqlsearch.enabled": "true",
+        # free SQL from anonymous users is a denial of service (a self-join held the portal for
+        # seconds): off; datastore_search still serves filters, sorting and full text
+        "ckan.datastore.sqlsearch.enabled": "false",
+        "ckan.auth.public_user_details": "false",
+        "ckan.auth.public_activity_stream_detail": "false",
         "ckan.locale_default": "vi",
         "ckan.locales_offered": "vi en",
         "ckan.display_timezone": "Asia/Ho_Chi_Minh",
     }
     _ckan(settings, "config-tool", str(ini), *[f"{k}={v}" for k, v in options.items()], config=False)
+    ini.chmod(0o600)        # it holds the session secret and the database passwords
     if not (h / ".db-initialised").exists():
         _ckan(settings, "db", "init")
         # the generated script is for psql: drop its \connect line, we connect to the db here
         perms = "\n".join(line for line in _ckan(settings, "datastore", "set-permissions").stdout
                           .splitlines() if not line.startswith("\\"))
-        with psycopg.connect(settings.pg_dsn("datastore_default"), autocommit=True) as conn:
+        with psycopg.connect(settings.pg_admin_dsn("datastore_default"), autocommit=True) as conn:
             conn.execute(perms)
         _create_admin(settings)
         (h / ".db-initialised").touch()

@@ -2,6 +2,6 @@
 
 * :mod:`ingestion.stream.consumer` — the consumer (``citylake stream``, ``python -m ingestion.stream.consumer``,
   or ``StreamConsumer(settings).run(stop)``)
-* :mod:`ingestion.stream.dedupe` — the bounded set of recently committed ids
+* :mod:`ingestion.stream.dedupe` — what bronze already holds: event ids by observation minute, dead-letter hashes
 * :mod:`ingestion.stream.compaction` — small-file compaction and vacuum of the bronze tables
 """

@@ -4,17 +4,20 @@ One MQTT v5 client with a fixed client id and a persistent session subscribes to
 topics at QoS 1 and acknowledges nothing by itself (``manual_ack``). Messages gather into a
 micro-batch (``max_events`` or ``max_seconds``, whichever comes first); each flush
 
-1. parses every message (:func:`citylake.events.parse`): valid rows, or dead letters with the reason;
-2. drops events whose id is already in the batch or was committed recently (:class:`RecentIds`,
-   seeded from the table on start-up) and dead letters whose message hash was;
+1. parses every message (:func:`citylake.events.parse`): valid rows, or dead letters with the reason
+   — whatever the bytes: a message the parser cannot take is a dead letter, never a crash (a crash
+   would come back with the redelivery, on every restart, and block the session's queue);
+2. drops events whose id is already in the batch or in bronze itself (:class:`BronzeEventIds`: the
+   ids of the minutes of observation the batch touches, from their partition's files), and dead
+   letters whose message hash is (:class:`DeadLetterHashes`) — so a replay of any age adds nothing;
 3. commits the rows as ONE Delta commit to ``bronze/cameras/events`` and the dead letters as one
    to ``bronze/cameras/events_dead_letter``, each tagged with the Delta app transaction
    (app id = client id, version = batch sequence, continued from the table on start-up);
 4. and only then sends the PUBACKs.
 
 A crash anywhere leaves the batch un-acknowledged; the broker redelivers it to the restarted
-consumer (same client id, same session), and step 2 makes the redelivery a no-op: every event
-lands once. ``CITYLAKE_STREAM_PAUSE_AFTER_COMMIT`` (seconds) holds the acks after each commit,
+consumer (same client id, same session), and step 2 makes the redelivery (or any later replay) a
+no-op: every event lands once. ``CITYLAKE_STREAM_PAUSE_AFTER_COMMIT`` (seconds) holds the acks after each commit,
 so a test can kill the consumer in that worst-case window.
 
 Run ``citylake stream [--seconds S] [--until-idle S]`` or ``python -m ingestion.stream.consumer``;
@@ -36,13 +39,12 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as ds
 
 from citylake import delta, events
 from citylake.catalog import bronze_uri
+from citylake.services import mosquitto
 from citylake.settings import Settings, get_settings
-from ingestion.stream.dedupe import RecentIds
+from ingestion.stream.dedupe import BronzeEventIds, DeadLetterHashes
 
 log = logging.getLogger("citylake.stream")
 
@@ -74,8 +76,7 @@ class StreamConfig:
     client_id: str = "citylake-bronze-camera-events"
     max_events: int = 5000          # flush when this many messages are waiting …
     max_seconds: float = 0.5        # … or when the oldest has waited this long
-    dedupe_capacity: int = 500_000  # ids remembered (about 100 bytes each)
-    dedupe_window_s: float = 600    # on start-up, ids committed this long before the last commit
+    dedupe_capacity: int = 2_000_000  # bronze ids kept in memory between lookups (about 100 bytes each)
     stats_every_s: float = 5.0
     keep_latencies: int = 200_000   # per-event latencies kept for p50/p95
     # a test hook (CITYLAKE_STREAM_PAUSE_AFTER_COMMIT): sleep between the Delta commit and the acks
@@ -120,6 +121,22 @@ def _to_arrow(rows: list[dict], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def _storable(rows: list[dict], schema: pa.Schema) -> tuple[pa.Table | None, list[tuple[dict, str]]]:
+    """The rows as Arrow, and those Arrow refused (with why): one bad row never sinks its batch."""
+    try:
+        return _to_arrow(rows, schema), []
+    except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+        log.warning("a batch did not convert to Arrow (%s): converting row by row", exc)
+    good, bad = [], []
+    for row in rows:
+        try:
+            _to_arrow([row], schema)
+            good.append(row)
+        except (pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+            bad.append((row, f"not storable in bronze: {type(exc).__name__}: {exc}"[:500]))
+    return (_to_arrow(good, schema) if good else None), bad
+
+
 class StreamConsumer:
     """MQTT → bronze Delta micro-batches; :meth:`run` until stopped, :meth:`stats` any time."""
 
@@ -145,34 +162,16 @@ class StreamConsumer:
 
     # -- start-up: continue the sequence, remember what was committed ------------------------
     def _restore(self) -> int:
-        """The last committed batch sequence; seeds the recent ids and hashes from both tables."""
-        self.seen_ids = RecentIds(self.config.dedupe_capacity)
-        self.seen_dead = RecentIds(self.config.dedupe_capacity)
+        """The last committed batch sequence (nothing else: duplicates are looked up in bronze)."""
+        self.seen_ids = BronzeEventIds(self.config.dedupe_capacity)
+        self.seen_dead = DeadLetterHashes()
         last = 0
-        for uri, column, seen in ((self.events_uri, "event_id", self.seen_ids),
-                                  (self.dead_uri, "message_hash", self.seen_dead)):
+        for uri in (self.events_uri, self.dead_uri):
             table = self._table(uri)
-            if table is None:
-                continue
-            last = max(last, table.transaction_version(self.config.client_id) or 0)
-            seen.add_all(self._recent_values(table, column))
-        log.info("resuming %s after batch %d (%d recent event ids, %d dead-letter hashes)",
-                 self.config.client_id, last, len(self.seen_ids), len(self.seen_dead))
+            if table is not None:
+                last = max(last, table.transaction_version(self.config.client_id) or 0)
+        log.info("resuming %s after batch %d", self.config.client_id, last)
         return last
-
-    def _recent_values(self, table, column: str) -> list[str]:
-        """Values committed within ``dedupe_window_s`` of the table's newest commit (from file stats)."""
-        adds = pa.table(table.get_add_actions(flatten=True))
-        if adds.num_rows == 0 or "max._ingested_at" not in adds.column_names:
-            return []
-        newest = pc.max(adds["max._ingested_at"]).as_py()
-        if newest is None:
-            return []
-        cutoff = pa.scalar(newest - dt.timedelta(seconds=self.config.dedupe_window_s), _TS)
-        data = table.to_pyarrow_dataset().to_table(columns=[column, "_ingested_at"],
-                                                   filter=ds.field("_ingested_at") >= cutoff)
-        data = data.sort_by("_ingested_at")
-        return data[column].to_pylist()[-self.config.dedupe_capacity:]
 
     def _table(self, uri: str):
         """The table's DeltaTable, kept open and refreshed incrementally (None until it exists)."""
@@ -189,6 +188,7 @@ class StreamConsumer:
 
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.client_id,
                              protocol=mqtt.MQTTv5, manual_ack=True)
+        client.username_pw_set(*self.settings.mqtt_credentials(mosquitto.INGEST))
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
@@ -291,40 +291,70 @@ class StreamConsumer:
     def _flush(self, batch: list[_Message]) -> None:
         """Parse, dedupe, commit (events, then dead letters), then acknowledge: one micro-batch."""
         rows, dead, batch_ids, batch_hashes = [], [], set(), set()
+        origin: dict[int, _Message] = {}
         duplicates = 0
         for m in batch:
+            received = dt.datetime.fromtimestamp(m.received, dt.UTC)
             try:
-                row = events.parse(m.payload, m.topic)
+                row = events.parse(m.payload, m.topic, received)
             except events.InvalidEvent as exc:
-                digest = message_hash(m.topic, m.payload)
-                if digest in batch_hashes or digest in self.seen_dead:
+                reason = exc.reason
+            except Exception as exc:  # a parser bug must not kill the consumer on every redelivery
+                log.exception("the parser failed on a message on %s; dead-lettered", m.topic)
+                reason = f"parser failed: {type(exc).__name__}: {exc}"[:500]
+            else:
+                if row["event_id"] in batch_ids:
                     duplicates += 1
-                    continue
-                batch_hashes.add(digest)
-                dead.append(self._dead_letter(m, exc.reason, digest))
+                else:
+                    batch_ids.add(row["event_id"])
+                    rows.append(row)
+                    origin[id(row)] = m
                 continue
-            if row["event_id"] in batch_ids or row["event_id"] in self.seen_ids:
+            digest = message_hash(m.topic, m.payload)
+            if digest in batch_hashes:
                 duplicates += 1
                 continue
-            batch_ids.add(row["event_id"])
-            rows.append(row)
+            batch_hashes.add(digest)
+            dead.append(self._dead_letter(m, reason, digest))
+        events_table = self._table(self.events_uri)
+        dead_table = self._table(self.dead_uri) if dead else None    # most batches have no dead letter
+        if rows:
+            held = self.seen_ids.committed_ids(events_table, rows)
+            if held:
+                duplicates += len(held)
+                rows = [r for r in rows if r["event_id"] not in held]
+        if dead:
+            held = self.seen_dead.committed_hashes(dead_table, batch_hashes)
+            if held:
+                duplicates += len(held)
+                dead = [d for d in dead if d["message_hash"] not in held]
         sequence = self.batch + 1
         if rows or dead:
             ingested = _now()
+            data = None
             if rows:
                 for row in rows:
                     row["_ingested_at"], row["_batch"] = ingested, sequence
-                self._commit(self.events_uri, _to_arrow(rows, events.BRONZE_SCHEMA),
-                             "event_date", sequence)
+                data, unstorable = _storable(rows, events.BRONZE_SCHEMA)
+                if unstorable:                 # never expected (parse checks): still, not a crash
+                    bad = {id(row) for row, _ in unstorable}
+                    rows = [r for r in rows if id(r) not in bad]
+                    for row, reason in unstorable:
+                        m = origin[id(row)]
+                        dead.append(self._dead_letter(m, reason, message_hash(m.topic, m.payload)))
+            if data is not None and data.num_rows:
+                self._commit(self.events_uri, events_table, data, "event_date", sequence, self.seen_ids)
+                self.seen_ids.add(rows)
             if dead:
+                if dead_table is None:
+                    dead_table = self._table(self.dead_uri)
                 for row in dead:
                     row["_ingested_at"], row["_batch"] = ingested, sequence
-                self._commit(self.dead_uri, _to_arrow(dead, DEAD_LETTER_SCHEMA),
-                             "received_date", sequence)
+                self._commit(self.dead_uri, dead_table, _to_arrow(dead, DEAD_LETTER_SCHEMA),
+                             "received_date", sequence, self.seen_dead)
+                self.seen_dead.add(d["message_hash"] for d in dead)
             committed = _now()
             self.batch = sequence
-            self.seen_ids.add_all(batch_ids)
-            self.seen_dead.add_all(batch_hashes)
             lags = [(committed - row["published_at"]).total_seconds() for row in rows]
             self._latencies.extend(lags)
             if lags:
@@ -346,21 +376,23 @@ class StreamConsumer:
         totals["batches"] += 1
         totals["commits"] += bool(rows) + bool(dead)
 
-    def _commit(self, uri: str, data: pa.Table, partition: str, sequence: int) -> None:
+    def _commit(self, uri: str, table, data: pa.Table, partition: str, sequence: int, cache) -> None:
         """One Delta commit tagged (client id, sequence); refuses a sequence the table already has."""
         app_id = self.config.client_id
-        table = self._table(uri)
         if table is None:
             delta.write_arrow(data, uri, partition_by=[partition], app_id=app_id, app_version=sequence,
                               metadata={"consumer": app_id, "batch": sequence})
-            self._tables[uri] = delta.table(uri)
+            table = self._tables[uri] = delta.table(uri)
+            cache.committed(table, None)
             return
         done = table.transaction_version(app_id)
         if done is not None and done >= sequence:  # delta-rs would accept it: check ourselves
             raise ConcurrentConsumer(f"{uri} already has batch {done} of {app_id}; this consumer was at "
                                      f"{sequence - 1}: is a second consumer running with the same client id?")
+        before = table.version()
         delta.write_arrow(data, table, partition_by=[partition], app_id=app_id, app_version=sequence,
                           metadata={"consumer": app_id, "batch": sequence})
+        cache.committed(table, before)
 
     def _dead_letter(self, m: _Message, reason: str, digest: str) -> dict:
         try:
@@ -410,6 +442,7 @@ def drop_session(settings: Settings, client_id: str, host: str = "127.0.0.1", po
 
     connected = threading.Event()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(*settings.mqtt_credentials(mosquitto.INGEST))
     client.on_connect = lambda *_: connected.set()
     props = Properties(PacketTypes.CONNECT)
     props.SessionExpiryInterval = 0

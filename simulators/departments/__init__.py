@@ -29,11 +29,13 @@ def ensure_server(settings: Settings, kind: str, database: str) -> None:
 
         mariadb.start(settings)
         mariadb.ensure_database(settings, database)
+        mariadb.grant_reader(settings, database)
     else:
         from citylake.services import postgres
 
         postgres.start(settings)
         postgres.ensure_database(settings, database)
+        postgres.grant_reader(settings, database)
 
 
 def prepare_source(settings: Settings, name: str, advance: bool = False, scale: float | None = None,
@@ -45,7 +47,7 @@ def prepare_source(settings: Settings, name: str, advance: bool = False, scale: 
     source = load_source(name)
     generator = simulator(name)
     ensure_server(settings, source.kind, source.database)
-    dsn = source.dsn(settings)
+    dsn = source.dsn(settings, owner=True)
     created = generator.create(dsn, settings.source_scale if scale is None else scale,
                                settings.seed if seed is None else seed, force=force)
     if not advance:
