@@ -18,7 +18,9 @@ that mart's audit):
    the leadership report redraws its fan charts. A failed audit publishes nothing and leaves last
    week's forecasts in place.
 
-At demo scale the run takes minutes, not seconds (every series backtested by five models).
+At demo scale the run takes minutes, not seconds (every series backtested by five models): it is
+tagged `background`, so a day's run (`citylake run`, the demo) does not wait for it; the scheduler
+runs it all the same, and the report redraws when it publishes.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from airflow.sdk.definitions.timetables.trigger import CronTriggerTimetable
 
 from analytics.forecasting.series import SERIES
 from orchestration.assets import FORECAST_ASSETS, mart_asset
-from orchestration.defaults import default_args
+from orchestration.defaults import BACKGROUND_TAG, default_args
 
 DAG_ID = "forecasts"
 # the marts the series sets read, and the calendar their features come from
@@ -43,7 +45,7 @@ MARTS = sorted({d.mart for d in SERIES} | {"dim_calendar"})
         assets=AssetAny(*(mart_asset(m) for m in MARTS))),
     catchup=False,
     max_active_runs=1,
-    tags=["analytics", "forecasting", "gold"],
+    tags=["analytics", "forecasting", "gold", BACKGROUND_TAG],
     default_args=default_args(),
 )
 def forecasts():
