@@ -102,7 +102,7 @@ def test_scenarios_are_published_side_by_side_and_versioned_with_their_assumptio
     state, tasks = run_dag("growth_scenarios", {"scenario_file": str(mine)})
     assert state == "success", tasks
     results = _gold(settings, "scenarios", "ward_results")
-    runs = _gold(settings, "scenarios", "runs")
+    runs = _gold(settings, "scenarios", "runs").sort_values("run_at", ignore_index=True)
     assert set(results["scenario"]) == {"baseline", "faster_fdi"}
     assert pd.Timestamp(results["month"].max()) == pd.Timestamp("2030-12-01")
     assert runs["scenario"].tolist() == ["baseline", "faster_fdi"]
@@ -118,7 +118,8 @@ def test_scenarios_are_published_side_by_side_and_versioned_with_their_assumptio
     assert state == "success"
     again = _gold(settings, "scenarios", "ward_results")
     assert len(again) == len(results)
-    assert _gold(settings, "scenarios", "runs")["scenario"].tolist() == ["baseline", "faster_fdi", "baseline"]
+    history = _gold(settings, "scenarios", "runs").sort_values("run_at")
+    assert history["scenario"].tolist() == ["baseline", "faster_fdi", "baseline"]
 
 
 def test_a_bad_scenario_file_fails_before_anything_is_published(deployment, tmp_path):

@@ -127,6 +127,7 @@ def test_the_centres_dags_publish_gold_only_after_their_audit():
     forecasts = bag.dags["forecasts"]
     assert isinstance(forecasts.timetable, AssetOrTimeSchedule)
     assert forecasts.timetable.timetable.expression == "0 2 * * 1"             # weekly
+    assert "background" in forecasts.tags            # minutes long: a day's run does not wait for it
     assert {a.uri for a in forecasts.timetable.asset_condition.objects} == {
         f"citylake://warehouse/{m}" for m in {d.mart for d in SERIES} | {"dim_calendar"}}
     assert bag.dags["growth_scenarios"].params["scenario_file"] == "baseline.yaml"
