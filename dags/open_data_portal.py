@@ -31,12 +31,16 @@ def publish_task(domain: str, datasets):
     def publish() -> list[str]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from open_data.pipeline import publish_datasets
+        from open_data.pipeline import publish_datasets, source_exists
 
         changed = _sources_that_changed()
         if changed is not None and not changed & {spec.source_asset_uri for spec in datasets}:
             raise AirflowSkipException(f"none of {domain}'s marts or tables changed")
-        return [str(result) for result in publish_datasets(datasets, domain)]
+        ready = tuple(spec for spec in datasets if source_exists(spec))
+        if not ready:
+            # a gold source its DAG never published (site_selection runs on demand): nothing to send yet
+            raise AirflowSkipException(f"not published yet: {', '.join(spec.source_asset_uri for spec in datasets)}")
+        return [str(result) for result in publish_datasets(ready, domain)]
 
     return publish()
 

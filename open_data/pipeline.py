@@ -33,6 +33,14 @@ def publish_datasets(datasets: tuple[DatasetSpec, ...], domain: str,
     return [publish(api, spec, tables[spec.name], settings.ckan_url) for spec in datasets]
 
 
+def source_exists(spec: DatasetSpec, settings: Settings | None = None) -> bool:
+    """Whether the dataset's gold source was ever published (a mart-made dataset: always, the marts
+    DAG publishes before the portal runs)."""
+    if spec.gold_source is None:
+        return True
+    return delta.exists(gold_uri(settings or get_settings(), *spec.gold_source))
+
+
 def source_table(spec: DatasetSpec, settings: Settings) -> pa.Table:
     """What the dataset publishes: its mart as published, or its gold source shaped by its SQL."""
     if spec.gold_source is None:

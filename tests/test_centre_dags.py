@@ -39,10 +39,11 @@ def _version(settings, domain: str, table: str) -> int | None:
 
 @pytest.fixture(scope="module")
 def deployment(airflow_db):
-    from conftest import CENTRE_RUN_DIR
+    from conftest import TEST_RUN_DIR
 
-    shutil.rmtree(CENTRE_RUN_DIR, ignore_errors=True)      # every answer below is this module's
-    with centre_run_dir(CENTRE_RUN_DIR) as settings:
+    run_dir = TEST_RUN_DIR / "centre-dags"     # apart from the report's and notebooks' answers
+    shutil.rmtree(run_dir, ignore_errors=True)      # every answer below is this module's
+    with centre_run_dir(run_dir) as settings:
         yield settings
 
 

@@ -84,3 +84,14 @@ def test_republishing_unchanged_sites_changes_nothing(portal):
     after = api.action.package_show(id=MONITORING_SITES.name)
     assert after["metadata_modified"] == before["metadata_modified"]
     assert [r["id"] for r in after["resources"]] == [r["id"] for r in before["resources"]]
+
+
+def test_sites_never_chosen_are_skipped_not_failed(airflow_db, tmp_path):
+    """By hand, the portal publishes every dataset: a deployment where site_selection never ran
+    skips the sites (nothing to send) rather than failing the portal's run."""
+    from centre_warehouse import centre_run_dir
+
+    with centre_run_dir(tmp_path / "run") as settings:
+        assert not delta.exists(catalog.gold_uri(settings, "siting", "sites"))
+        state, tasks = _publish_siting()
+    assert state == "success" and tasks == {"publish_siting": "skipped"}
