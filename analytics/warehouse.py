@@ -18,7 +18,7 @@ def read_marts(names: Iterable[str], settings: Settings | None = None) -> dict[s
     warehouse or mart is an error that names it."""
     import duckdb
 
-    from citylake.warehouse import read_mart
+    from citylake.warehouse import MartMissing, read_mart
 
     settings = settings or Settings()
     path = Path(settings.warehouse_duckdb)
@@ -28,7 +28,7 @@ def read_marts(names: Iterable[str], settings: Settings | None = None) -> dict[s
     for name in names:
         try:
             out[name] = read_mart(settings, name)
-        except duckdb.CatalogException:
+        except (duckdb.CatalogException, MartMissing):
             raise KeyError(f"mart {name} is not in the warehouse {path}") from None
     return out
 

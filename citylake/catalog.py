@@ -148,6 +148,8 @@ ANALYTICS_TABLES: tuple[TableEntry, ...] = (
                "Sites chosen to monitor per K (and the fixed cameras), with the demand each covers"),
     TableEntry("gold", "siting", "summary", ANALYTICS, "internal",
                "Coverage, certified upper bound and gap per K, beside the naive top-demand choice"),
+    TableEntry("gold", "siting", "sites_open_data", ANALYTICS, "public",
+               "Published: vi-tri-giam-sat-de-xuat (chosen sites per K, coordinates rounded to 0.001°)"),
 )
 
 

@@ -113,6 +113,7 @@ def run_through_scheduler(settings: Settings, dag: str | None = None):
     and a summary, returns the DayRun. A failed DAG does not stop the others."""
     from citylake.services import airflow
     from orchestration.api import AirflowAPI
+    from orchestration.defaults import BACKGROUND_TAG
     from orchestration.run import run_day
 
     api = AirflowAPI.for_settings(settings)
@@ -133,6 +134,11 @@ def run_through_scheduler(settings: Settings, dag: str | None = None):
     paused = [d for d in [*roots, *followers] if dags[d]["is_paused"]]
     if paused:
         print(f"    paused, so not run: {', '.join(paused)}")
+    # minutes-long DAGs (the forecasts) run from their Assets all the same; the day does not wait for them
+    background = [d for d in followers if any(t["name"] == BACKGROUND_TAG for t in dags[d]["tags"])]
+    if background:
+        print(f"    run by the scheduler in the background, not waited for: {', '.join(background)}")
+        followers = [d for d in followers if d not in background]
     day = run_day(api, [r for r in roots if r not in paused], [f for f in followers if f not in paused],
                   airflow.home(settings) / "logs")
     for line in day.summary():

@@ -81,7 +81,9 @@ def test_dag_publishes_both_datasets_with_metadata(deployment):
     runs = run_chain()
     for dag_id, (state, tasks) in runs.items():
         assert state == "success", (dag_id, tasks)
-        assert set(tasks.values()) == {"success"}, (dag_id, tasks)
+        # the chosen sites wait for site_selection (on demand): their publication is skipped
+        expected = {"publish_siting": "skipped"} if dag_id == "open_data_portal" else {}
+        assert {t: s for t, s in tasks.items() if s != "success"} == expected, (dag_id, tasks)
     packages = _packages(api)
     facilities = packages["co-so-kham-chua-benh"]
     extras = {e["key"]: e["value"] for e in facilities["extras"]}
