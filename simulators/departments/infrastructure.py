@@ -146,7 +146,7 @@ def dirty_geometry(rng: np.random.Generator, geoms: np.ndarray) -> tuple[list[st
         geoms[i] = shapely.Point(y, x)
     for i in np.flatnonzero((kind == 1) & (bad < 0.006)):                         # collapsed line
         geoms[i] = shapely.LineString([geoms[i].coords[0], geoms[i].coords[0]])
-    for i in np.flatnonzero((kind == 3) & (bad < 0.15)):                          # bow-tie polygon
+    for i in np.flatnonzero((kind == 3) & (bad < 0.4)):                           # bow-tie polygon
         (x0, y0, x1, y1) = geoms[i].bounds
         geoms[i] = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1), (x0, y0)])
     for s, transformer in _TO.items():
