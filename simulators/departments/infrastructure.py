@@ -165,7 +165,9 @@ def dirty_geometry(rng: np.random.Generator, geoms: np.ndarray) -> tuple[list[st
 
 
 def stamps(rng: np.random.Generator, n: int, end: dt.datetime, span_days: int = 400) -> pa.Array:
-    """Last-change instants over the ``span_days`` before ``end``."""
+    """Last-change instants over the ``span_days`` before ``end`` (all ``end`` when 0: a day's changes)."""
+    if span_days == 0:
+        return pa.array([end] * n, pa.timestamp("us", "UTC"))
     secs = rng.integers(0, span_days * 86_400, n)
     return pa.array([end - dt.timedelta(seconds=int(s)) for s in secs], pa.timestamp("us", "UTC"))
 
@@ -194,7 +196,7 @@ def blank(rng: np.random.Generator, values, share: float) -> list:
 
 
 def asset_table(rng: np.random.Generator, rows: list[dict], first_id: int, end: dt.datetime,
-           blanks: dict[str, float]) -> pa.Table:
+                blanks: dict[str, float], span_days: int = 400) -> pa.Table:
     """Rows as the registry holds them: dirty geometry (hex EWKB) and its keyed system, attributes with
     some left blank, a pre-2025 ward code, the last-change stamp."""
     geoms = np.array([r["geom"] for r in rows], dtype=object)
@@ -208,7 +210,7 @@ def asset_table(rng: np.random.Generator, rows: list[dict], first_id: int, end: 
     cols["ma_phuong"] = pa.array(old_ward_codes(rng, geoms).tolist(), pa.string())
     cols["he_toa_do"] = pa.array(crs, pa.string())
     cols["geom"] = pa.array(ewkb, pa.string())
-    cols["ngay_cap_nhat"] = stamps(rng, len(rows), end)
+    cols["ngay_cap_nhat"] = stamps(rng, len(rows), end, span_days)
     return pa.table(cols)
 
 

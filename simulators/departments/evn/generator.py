@@ -114,7 +114,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         first = conn.execute(f"SELECT max(id) FROM {SCHEMA}.tram_phan_phoi").fetchone()[0] + 1
         new = [dict(trafos[int(i)], ma_tba=f"TBA-N{step:03d}{j}")
                for j, i in enumerate(rng.choice(len(trafos), 3, replace=False))]
-        added = infra.append_rows(conn, SCHEMA, "tram_phan_phoi", infra.asset_table(rng, new, first, now, {}))
+        added = infra.append_rows(conn, SCHEMA, "tram_phan_phoi", infra.asset_table(rng, new, first, now, {}, 0))
         edited = infra.touch(conn, SCHEMA, "tram_phan_phoi", rng, "so_khach_hang",
                              [str(v) for v in range(150, 800, 25)], 0.02, now, "integer")
         edited += infra.touch(conn, SCHEMA, "tram_bien_ap", rng, "trang_thai", ["Bảo trì", "Vận hành"], 0.05, now)

@@ -98,7 +98,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         new = [dict(hydrants[int(i)], ma_tru=f"TCH-N{step:03d}{j}")
                for j, i in enumerate(rng.choice(len(hydrants), 2, replace=False))]
         added = infra.append_rows(conn, SCHEMA, "tru_cuu_hoa",
-                                  infra.asset_table(rng, new, infra.next_id(conn, SCHEMA, "tru_cuu_hoa"), now, {}))
+                                  infra.asset_table(rng, new, infra.next_id(conn, SCHEMA, "tru_cuu_hoa"), now, {}, 0))
         return {"added": added, "edited": edited}
 
     return infra.advance_registry(dsn, SCHEMA, step, now, apply)

@@ -56,7 +56,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         sites = assets(seed, scale)["tram_phat_song"]
         new = [dict(sites[int(rng.integers(0, len(sites)))], ma_tram=f"BTS-N{step:03d}", cong_nghe="5G")]
         added = infra.append_rows(conn, SCHEMA, "tram_phat_song", infra.asset_table(
-            rng, new, infra.next_id(conn, SCHEMA, "tram_phat_song"), now, {}))
+            rng, new, infra.next_id(conn, SCHEMA, "tram_phat_song"), now, {}, 0))
         return {"added": added, "edited": edited}
 
     return infra.advance_registry(dsn, SCHEMA, step, now, apply)

@@ -57,7 +57,7 @@ def advance(dsn: str, step: int | None = None, *, now: dt.datetime | None = None
         points = assets(seed, scale)["diem_phat"]
         new = [dict(points[int(i)], ma_diem=f"DP-N{step:03d}{j}") for j, i in enumerate(rng.choice(len(points), 5))]
         added = infra.append_rows(conn, SCHEMA, "diem_phat", infra.asset_table(
-            rng, new, infra.next_id(conn, SCHEMA, "diem_phat"), now, {}))
+            rng, new, infra.next_id(conn, SCHEMA, "diem_phat"), now, {}, 0))
         gone = conn.execute(f"DELETE FROM {SCHEMA}.diem_phat WHERE id IN (SELECT id FROM {SCHEMA}.diem_phat "
                             f"ORDER BY md5(id::text || %s) LIMIT 2)", (str(step),)).rowcount
         return {"added": added, "edited": edited, "deleted": gone}
