@@ -31,7 +31,7 @@ def network(seed: int, scale: float) -> dict:
     g = infra.street_network(seed, scale)
     nodes = sorted(g)
     junctions = [{"ma_nut": n, "cao_do_m": round(float(2 + 6 * (g.nodes[n]["xy"][1] - 10.6) + rng.uniform(0, 2)), 2),
-                  "nhu_cau_m3h": round(float(rng.uniform(4, 30)), 2), "geom": shapely.Point(g.nodes[n]["xy"])}
+                  "nhu_cau_m3h": round(float(rng.uniform(0.3, 2.5)), 2), "geom": shapely.Point(g.nodes[n]["xy"])}
                  for n in nodes]
     plants, pipes = [], []
     used = set()
@@ -45,7 +45,7 @@ def network(seed: int, scale: float) -> dict:
         dx, dy = infra.km_to_deg(ny_)
         site = shapely.box(site_xy[0] - 0.15 * dx, site_xy[1] - 0.1 * dy, site_xy[0] + 0.15 * dx, site_xy[1] + 0.1 * dy)
         plants.append({"ma_nha_may": code, "ten_nha_may": name, "cong_suat_m3ngay": capacity, "nut": code,
-                       "cot_ap_m": 45.0, "geom": site})
+                       "cot_ap_m": 55.0, "geom": site})
         pipes.append({"ma_ong": f"ONG-T{len(plants)}", "tu_nut": code, "den_nut": node, "vat_lieu": "Thép",
                       "duong_kinh_mm": 1500, "nam_lap_dat": 1999, "chieu_dai_m": 0.0,
                       "geom": shapely.LineString([site.centroid.coords[0], (nx_, ny_)])})
@@ -55,7 +55,7 @@ def network(seed: int, scale: float) -> dict:
         material = names[rng.choice(len(names), p=np.array([m[1 if centre else 2] for m in MATERIALS.values()])
                                     / sum(m[1 if centre else 2] for m in MATERIALS.values()))]
         lo, hi = MATERIALS[material][0]
-        diameter = int(rng.choice([400, 500, 600]) if data["kind"] == "arterial" else rng.choice([100, 150, 200, 250]))
+        diameter = int(rng.choice([600, 800, 1000]) if data["kind"] == "arterial" else rng.choice([100, 150, 200, 250]))
         pipes.append({"ma_ong": f"ONG-{len(pipes) + 1:05d}", "tu_nut": u, "den_nut": v, "vat_lieu": material,
                       "duong_kinh_mm": diameter, "nam_lap_dat": int(rng.integers(lo, hi + 1)),
                       "chieu_dai_m": data["length_m"], "geom": data["geom"]})
