@@ -105,14 +105,15 @@ def power_n1(settings: Settings | None = None) -> dict[str, int]:
     def dark(net) -> set[str]:
         return {names[b] for b in top.unsupplied_buses(net) if names[b] in bus}
 
+    already = dark(net)   # dark before any outage (a segment quarantined upstream): not the contingency's doing
     contingencies = [("substation", row.name, ("trafo", row.Index)) for row in net.trafo.itertuples()]
     contingencies += [("feeder", code, ("line", line)) for code, line in sorted(breakers.items())]
     rows, lost_by_ward = [], {}
     for kind, code, (element, idx) in contingencies:
         net[element].at[idx, "in_service"] = False
-        lost = dark(net)
+        lost = dark(net) - already
         net.line.loc[ties, "in_service"] = True       # restoration: close the normally-open ties
-        still = dark(net)
+        still = dark(net) - already
         loading = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -133,6 +134,11 @@ def power_n1(settings: Settings | None = None) -> dict[str, int]:
                      "customers_unrestorable": int(sum(customers_at.get(n, 0) for n in still)),
                      "wards_affected": ",".join(wards), "ward_count": len(wards),
                      "max_line_loading_pct_restored": loading})
+    rows.append({"element_type": "none (base case)", "element_code": "-",
+                 "customers_lost": int(sum(customers_at.get(n, 0) for n in already)), "customers_unrestorable":
+                 int(sum(customers_at.get(n, 0) for n in already)), "wards_affected": ",".join(
+                     sorted({ward_at[n] for n in already if n in ward_at and ward_at[n]})),
+                 "ward_count": len({ward_at[n] for n in already if n in ward_at}), "max_line_loading_pct_restored": None})
     contingency = pd.DataFrame(rows)
     by_ward = trafos.groupby(["ward_code_2025", "ward_name_2025"]).customers.sum().reset_index()
     by_ward["worst_unrestorable_customers"] = [max(lost_by_ward.get(w, {}).values(), default=0)
