@@ -47,15 +47,35 @@ def ward_areas_table() -> pa.Table:
 
 
 def assign_wards(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Position (into ``ward_areas_2025()``) of the ward each lon/lat point lies in, -1 outside the city:
-    an STRtree query on the cells, vectorised (see bench/bench_gis.py for the comparison with sjoin)."""
+    """Position (into ``ward_areas_2025()``) of the ward each lon/lat point lies in, -1 outside the city.
+
+    Per ward: the points inside its bounding box (numpy), then ``shapely.intersects_xy`` on the prepared
+    cell for those alone — no point objects are made. A point on a shared edge goes to the first ward.
+    About 2× an STRtree query and 4× ``geopandas.sjoin`` on a million points (bench/bench_gis.py)."""
     _, cells = ward_areas_2025()
-    tree = _tree()
-    points = shapely.points(np.asarray(xs, float), np.asarray(ys, float))
-    pt, cell = tree.query(points, predicate="intersects")
-    out = np.full(len(points), -1, dtype=np.int64)
-    out[pt[::-1]] = cell[::-1]   # a point on a shared edge: the first cell wins, deterministically
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    out = np.full(len(xs), -1, dtype=np.int64)
+    for i, (cell, (x0, y0, x1, y1)) in enumerate(zip(cells, _bounds())):
+        candidates = np.flatnonzero((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1) & (out < 0))
+        if len(candidates):
+            out[candidates[shapely.intersects_xy(cell, xs[candidates], ys[candidates])]] = i
     return out
+
+
+def assign_wards_strtree(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The same answer through an STRtree query on point objects (kept for the benchmark)."""
+    points = shapely.points(np.asarray(xs, float), np.asarray(ys, float))
+    pt, cell = _tree().query(points, predicate="intersects")
+    out = np.full(len(points), -1, dtype=np.int64)
+    out[pt[::-1]] = cell[::-1]   # a point on a shared edge: the first cell wins, as above
+    return out
+
+
+@lru_cache(maxsize=1)
+def _bounds() -> np.ndarray:
+    cells = ward_areas_2025()[1]
+    shapely.prepare(cells)
+    return shapely.bounds(cells)
 
 
 @lru_cache(maxsize=1)
