@@ -113,3 +113,46 @@ def audit_infrastructure_silver(name: str, settings: Settings | None = None) -> 
 def all_suite_names() -> list[str]:
     return [suite_name(s, c.silver.name) for s in infrastructure_sources() for c in s.tables.values()
             if c.silver is not None and c.geometry is not None]
+
+
+# -- the network analyses' gold tables (analytics/networks.py), before the map publishes them --
+
+def _gold_suites() -> dict[str, gx.ExpectationSuite]:
+    rate = lambda c: gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, max_value=1)  # noqa: E731
+    count = lambda c: gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)  # noqa: E731
+    key = lambda c: [gxe.ExpectColumnValuesToNotBeNull(column=c), gxe.ExpectColumnValuesToBeUnique(column=c)]  # noqa: E731
+    return {
+        "gold_infrastructure_power_n1_contingencies": gx.ExpectationSuite(
+            name="gold_infrastructure_power_n1_contingencies", expectations=[
+                *key("element_code"), count("customers_lost"), count("customers_unrestorable"),
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="customers_lost", column_B="customers_unrestorable",
+                                                            or_equal=True)]),
+        "gold_infrastructure_power_n1_wards": gx.ExpectationSuite(
+            name="gold_infrastructure_power_n1_wards", expectations=[
+                *key("ward_code_2025"), gxe.ExpectColumnValuesToMatchRegex(column="ward_code_2025", regex=WARD_CODE_REGEX),
+                count("customers"), count("worst_unrestorable_customers")]),
+        "gold_infrastructure_water_pressure": gx.ExpectationSuite(
+            name="gold_infrastructure_water_pressure", expectations=[
+                *key("node_id"), gxe.ExpectColumnValuesToNotBeNull(column="pressure_m")]),
+        "gold_infrastructure_water_pipe_risk": gx.ExpectationSuite(
+            name="gold_infrastructure_water_pipe_risk", expectations=[*key("pipe_code"), count("expected_breaks_per_year")]),
+        "gold_infrastructure_coverage_wards": gx.ExpectationSuite(
+            name="gold_infrastructure_coverage_wards", expectations=[
+                *key("ward_code_2025"), rate("post_coverage"), rate("antenna_coverage"), count("households")]),
+    }
+
+
+def gold_suite(name: str) -> gx.ExpectationSuite | None:
+    return _gold_suites().get(name)
+
+
+def audit_infrastructure_gold(settings: Settings | None = None) -> list[str]:
+    """The analyses' gold tables against their suites; stops on any failure."""
+    from citylake.catalog import gold_uri
+
+    settings = settings or get_settings()
+    results = [run_audit(name, delta.read_arrow(gold_uri(settings, "infrastructure",
+                                                         name.removeprefix("gold_infrastructure_"))).to_pandas(),
+                         settings.reports_dir) for name in _gold_suites()]
+    require(results)
+    return [f"{r.suite}: passed" for r in results]
