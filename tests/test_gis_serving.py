@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import shapely
 
-from browser import loopback_page
+from browser import loopback_page, offline_page
 
 OWNERS = ("evn", "sawaco", "streets", "telecom", "vnpost")
 
@@ -204,3 +204,22 @@ def test_map_renders_offline_in_chromium(built):
     pixels = np.asarray(Image.open(shot).convert("RGB"))[:, 320:]   # right of the legend panel
     colours = {tuple(p) for p in pixels.reshape(-1, 3)[::97]}
     assert len(colours) > 20   # wards, streets and assets drawn, not a blank background
+
+
+def test_leadership_report_has_the_infrastructure_section(built, tmp_path):
+    from reporting.infrastructure_section import ward_table
+    from reporting.leadership import render
+
+    settings, _ = built
+    table = ward_table(settings)
+    n1 = _gold(settings, "power_n1_wards")
+    assert table.num_rows == len(n1) and set(table["ward_code_2025"].to_pylist()) == set(n1.ward_code_2025)
+    report = render(tmp_path / "no-marts.duckdb", tmp_path, infrastructure=table)
+    assert "infra_ward_risk" not in report.empty_sections
+    html = report.path.read_text()
+    assert "Phường có nguy cơ N-1" in html and f"{int(n1.at_risk.sum())} / {len(n1)}" in html
+    with offline_page(report.path.as_uri()) as (page, log):
+        page.wait_for_function("document.querySelectorAll('#chart-infra_ward_risk path.choroplethlocation').length > 0")
+        drawn = page.evaluate("document.querySelectorAll('#chart-infra_ward_risk path.choroplethlocation').length")
+        page.locator("#chart-infra_ward_risk").screenshot(path=str(settings.run_dir / "reports" / "report_infrastructure.png"))
+    assert drawn == len(n1) and not log.outside
