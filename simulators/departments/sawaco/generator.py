@@ -1,7 +1,7 @@
 """SAWACO's water network registry (PostGIS, schema ``cap_nuoc``), deterministic by seed.
 
-``nha_may``: treatment plants (site polygons; Tân Hiệp and Thủ Đức where the covered area reaches
-them), each joined to the street mains by a trunk main; ``tram_bom``: booster pumping stations;
+``nha_may``: treatment plants (site polygons; Tân Hiệp, Thủ Đức, Nhà Bè, Dĩ An, each placed at the
+covered ward centre nearest it, where the arterial mains meet, and joined to it by a trunk main); ``tram_bom``: booster pumping stations;
 ``nut``: junctions (elevation, base demand); ``ong``: pipes along every street (looped), with
 material, diameter and install year (old cast iron and asbestos cement in the centre, HDPE and
 ductile iron since 2000); ``van``: valves; ``tru_cuu_hoa``: fire hydrants. Dirt: see
@@ -19,7 +19,9 @@ from simulators.departments import infrastructure as infra
 
 SCHEMA = "cap_nuoc"
 PLANTS = [("NM-TANHIEP", "Nhà máy nước Tân Hiệp", (106.585, 10.889), 300_000.0),
-          ("NM-THUDUC", "Nhà máy nước Thủ Đức", (106.806, 10.858), 750_000.0)]
+          ("NM-THUDUC", "Nhà máy nước Thủ Đức", (106.806, 10.858), 750_000.0),
+          ("NM-NHABE", "Nhà máy nước BOO Nhà Bè", (106.735, 10.700), 150_000.0),
+          ("NM-DIAN", "Nhà máy nước Dĩ An", (106.770, 10.910), 200_000.0)]
 # material: (install years, odds in the old centre, odds elsewhere)
 MATERIALS = {"Gang xám": ((1960, 1990), 0.30, 0.05), "Xi măng amiăng": ((1970, 1995), 0.20, 0.05),
              "Thép": ((1980, 2005), 0.15, 0.10), "uPVC": ((1995, 2015), 0.10, 0.25),
@@ -30,13 +32,14 @@ def network(seed: int, scale: float) -> dict:
     rng = np.random.default_rng([seed, 31])
     g = infra.street_network(seed, scale)
     nodes = sorted(g)
-    junctions = [{"ma_nut": n, "cao_do_m": round(float(2 + 6 * (g.nodes[n]["xy"][1] - 10.6) + rng.uniform(0, 2)), 2),
-                  "nhu_cau_m3h": round(float(rng.uniform(0.3, 2.5)), 2), "geom": shapely.Point(g.nodes[n]["xy"])}
+    junctions = [{"ma_nut": n, "cao_do_m": round(float(2 + 45 * max(0.0, g.nodes[n]["xy"][1] - 10.85) + rng.uniform(0, 2)), 2),
+                  "nhu_cau_m3h": round(float(rng.uniform(0.5, 6.0)), 2), "geom": shapely.Point(g.nodes[n]["xy"])}
                  for n in nodes]
     plants, pipes = [], []
     used = set()
+    hubs = [n for n in nodes if n.endswith("11")]   # ward centres: where the arterial mains meet
     for code, name, xy, capacity in PLANTS:
-        node = min(nodes, key=lambda n: (g.nodes[n]["xy"][0] - xy[0]) ** 2 + (g.nodes[n]["xy"][1] - xy[1]) ** 2)
+        node = min(hubs, key=lambda n: (g.nodes[n]["xy"][0] - xy[0]) ** 2 + (g.nodes[n]["xy"][1] - xy[1]) ** 2)
         if node in used:
             continue
         used.add(node)
@@ -45,7 +48,7 @@ def network(seed: int, scale: float) -> dict:
         dx, dy = infra.km_to_deg(ny_)
         site = shapely.box(site_xy[0] - 0.15 * dx, site_xy[1] - 0.1 * dy, site_xy[0] + 0.15 * dx, site_xy[1] + 0.1 * dy)
         plants.append({"ma_nha_may": code, "ten_nha_may": name, "cong_suat_m3ngay": capacity, "nut": code,
-                       "cot_ap_m": 55.0, "geom": site})
+                       "cot_ap_m": 32.0, "geom": site})
         pipes.append({"ma_ong": f"ONG-T{len(plants)}", "tu_nut": code, "den_nut": node, "vat_lieu": "Thép",
                       "duong_kinh_mm": 1500, "nam_lap_dat": 1999, "chieu_dai_m": 0.0,
                       "geom": shapely.LineString([site.centroid.coords[0], (nx_, ny_)])})
