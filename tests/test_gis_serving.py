@@ -223,3 +223,17 @@ def test_leadership_report_has_the_infrastructure_section(built, tmp_path):
         drawn = page.evaluate("document.querySelectorAll('#chart-infra_ward_risk path.choroplethlocation').length")
         page.locator("#chart-infra_ward_risk").screenshot(path=str(settings.run_dir / "reports" / "report_infrastructure.png"))
     assert drawn == len(n1) and not log.outside
+
+
+def test_every_spatial_table_is_catalogued(built):
+    import os
+
+    from citylake.catalog import all_tables, entry
+
+    settings, _ = built
+    root = settings.lakehouse
+    found = {os.path.relpath(os.path.dirname(p), root) for p, _, _ in os.walk(root) if p.endswith("_delta_log")}
+    catalogued = {f"{t.layer}/{t.domain}/{t.name}" for t in all_tables()}
+    assert len(found) > 30 and found <= catalogued, sorted(found - catalogued)
+    assert entry("silver", "power", "substations").classification == "restricted"
+    assert entry("bronze", "sawaco", "valves").classification == "restricted"
