@@ -18,8 +18,9 @@ department silver job (the ``silver`` columns are SQL over the latest version of
 5. network tables (``geometry.edge``) also get ``<table>_nodes``: one row per node, its position and
    degree. Edges and nodes are the topology the analyses and the audit read.
 
-Geometries are stored as WKB in WGS 84 (GeoParquet's default CRS) and each commit records the
-GeoParquet ``geo`` metadata. ``gold``-side layers are written by ``open_data/gis_layers.py``.
+Geometries are stored as WKB in WGS 84 (GeoParquet's default CRS); each silver data file is a GeoParquet
+file (``geo`` in its footer, written through ``citylake.delta.write_geoparquet``) and each commit records
+the same metadata. ``gold``-side layers are written by ``open_data/gis_layers.py``.
 """
 from __future__ import annotations
 
@@ -282,13 +283,14 @@ def nodes(edges: pa.Table) -> pa.Table:
 
 
 def write_geo(table: pa.Table, uri: str, meta: dict) -> None:
-    """Overwrite a spatial table in one commit carrying its GeoParquet ``geo`` metadata."""
+    """Overwrite a spatial table in one commit: its data file is GeoParquet (``geo`` in the footer), and
+    the commit carries the same ``geo`` metadata."""
     types = sorted({t for t in shapely.get_type_id(shapely.from_wkb(
         table["geometry"].to_numpy(zero_copy_only=False))).tolist()}) if table.num_rows else []
     names = [("Point", "LineString", "Polygon", "MultiPoint", "MultiLineString", "MultiPolygon",
               "GeometryCollection")[t] for t in types if 0 <= t <= 6]
-    delta.write_arrow(table, uri, mode="overwrite", schema_mode="overwrite",
-                      metadata={**meta, "geo": geo.geoparquet_metadata({"geometry": None}, {"geometry": names})})
+    spec = geo.geoparquet_metadata({"geometry": None}, {"geometry": names})
+    delta.write_geoparquet(table, uri, spec, metadata={**meta, "geo": spec})
 
 
 def spatial_tables(source: SourceConfig) -> list[TableConfig]:

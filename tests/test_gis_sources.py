@@ -112,6 +112,24 @@ def test_silver_positions_match_postgis_transform(infra):
     assert checked >= 5
 
 
+def test_silver_files_are_geoparquet(infra):
+    """geopandas reads a silver table's data file as GeoParquet: WGS 84 lon/lat, the same shapes."""
+    import geopandas as gpd
+
+    from citylake import delta
+    from citylake.catalog import silver_uri
+
+    settings, _ = infra
+    table = delta.table(silver_uri(settings, "water", "pipes"))
+    files = table.file_uris()
+    assert len(files) == 1
+    frame = gpd.read_parquet(files[0])
+    assert frame.crs.to_string() == "OGC:CRS84" and frame.geometry.name == "geometry"   # WGS 84, lon/lat
+    assert len(frame) == table.to_pyarrow_dataset().count_rows()
+    assert set(frame.geom_type) == {"LineString"} and frame.is_valid.all()
+    assert json.loads(table.history(1)[0]["geo"])["columns"]["geometry"]["geometry_types"] == ["LineString"]
+
+
 def test_silver_repairs_or_quarantines_with_reasons(infra):
     from spark_jobs.gis_silver import normalise
 
