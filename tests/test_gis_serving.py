@@ -190,13 +190,15 @@ def test_map_renders_offline_in_chromium(built):
         page.wait_for_function("document.body.dataset.ready === '1'", timeout=60_000)
         assert page.evaluate("map.getLayer('wards_n1') !== undefined && map.getLayer('substations') !== undefined")
         drawn = page.evaluate("map.queryRenderedFeatures({layers: ['wards_n1']}).length")
+        tiled = page.evaluate("map.querySourceFeatures('streets', {sourceLayer: 'streets'}).length")
         legend = page.locator("#legend input[type=checkbox]")
         assert legend.count() == 7 and page.locator("#legend").is_visible()
         page.screenshot(path=str(shot))
         # a toggle hides its layer
         page.locator("#legend input[data-layer='streets']").uncheck()
         assert page.evaluate("map.getLayoutProperty('streets', 'visibility')") == "none"
-    assert drawn > 10
+    assert drawn > 10 and tiled > 50     # the streets came from the PMTiles file
+    assert any(u.endswith("streets.pmtiles") for u in log.requests)
     assert not log.outside, log.outside
     assert not [e for e in log.errors if "WebGL" not in e], log.errors
     from PIL import Image
