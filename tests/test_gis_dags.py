@@ -55,3 +55,30 @@ def test_ingest_dag_runs_end_to_end(dags, postgres, airflow_db, lakehouse):
     run = dags.dags["ingest_vnpost"].test()
     assert run.state == "success", run.state
     assert delta.read_arrow(silver_uri(settings, "post", "delivery_points")).num_rows > 100
+
+
+def test_analysis_dag_runs_and_publishes_the_map(dags, postgres, airflow_db, lakehouse):
+    """The owners' silver built, ``infrastructure_analysis`` under ``dag.test()``: analyses, their audit,
+    then the map's layers (restricted assets only per ward)."""
+    import json
+
+    from citylake import delta
+    from citylake.catalog import gold_uri
+    from citylake.settings import Settings
+    from ingestion.extract import extract_source
+    from simulators.departments import prepare_source
+    from spark_jobs import gis_silver
+
+    settings = Settings()
+    for owner in ("evn", "sawaco", "streets", "telecom", "vnpost"):
+        prepare_source(settings, owner, scale=0.02, seed=5, force=True)
+        extract_source(owner, settings)
+        gis_silver.run(owner, settings)
+    run = dags.dags["infrastructure_analysis"].test()
+    assert run.state == "success", run.state
+    assert delta.read_arrow(gold_uri(settings, "infrastructure", "power_n1_wards")).num_rows > 10
+    layers = settings.run_dir / "map" / "layers"
+    assert (layers / "streets.pmtiles").stat().st_size > 0
+    subs = json.loads((layers / "substations_by_ward.geojson").read_text())["features"]
+    assert subs and all(set(f["properties"]) == {"ward_code_2025", "ward_name_2025", "substations", "count"}
+                        for f in subs)
