@@ -37,11 +37,12 @@ def leadership_report():
     def render_leadership_report() -> str:
         from citylake.settings import get_settings
         from ingestion.freshness import recorded
+        from reporting.infrastructure_section import ward_table
         from reporting.leadership import build_report
 
         settings = get_settings()
         return str(build_report(settings.warehouse_duckdb, settings.reports_dir, freshness=recorded(settings),
-                                centre=settings))
+                                centre=settings, infrastructure=ward_table(settings)))
 
     chain(record_freshness(), render_leadership_report())
 

@@ -16,12 +16,12 @@ def _step(label: str):
 
 
 # every service `up` starts, in order; `down` stops them in reverse
-SERVICES = ("postgres", "mariadb", "mosquitto", "ckan", "spark_connect", "airflow", "jupyter")
+SERVICES = ("postgres", "mariadb", "mosquitto", "ckan", "spark_connect", "airflow", "jupyter", "ogc_api")
 
 
 def _service_lines(settings: Settings) -> list[tuple[str, str, bool]]:
     """(what, where, up) for each service of the deployment."""
-    from citylake.services import airflow, jupyter
+    from citylake.services import airflow, jupyter, ogc_api
     from citylake.services.process import port_open
 
     lines = [(name, f"127.0.0.1:{port}", port_open(port)) for name, port in (
@@ -35,6 +35,7 @@ def _service_lines(settings: Settings) -> list[tuple[str, str, bool]]:
         where = airflow.api_url(settings) if component == "api-server" else "(process)"
         lines.append((f"Airflow {component}", where, alive))
     lines.append(("JupyterLab", jupyter.url(settings), port_open(settings.jupyter_port)))
+    lines.append(("Infrastructure map", ogc_api.url(settings), port_open(settings.ogc_api_port)))
     return lines
 
 

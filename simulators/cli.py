@@ -12,11 +12,12 @@ from orchestration.cli import _step, cmd_models, cmd_up, dispatch
 
 
 def cmd_source(settings: Settings, args) -> None:
-    """Fill every department's source database (first time), or advance each by one day of changes."""
-    from citylake.source_config import source_names
+    """Fill every department's and infrastructure owner's source database (first time), or advance each
+    by one day of changes."""
+    from citylake.source_config import infrastructure_names, source_names
     from simulators.departments import prepare_source
 
-    names = [args.name] if getattr(args, "name", None) else list(source_names())
+    names = [args.name] if getattr(args, "name", None) else [*source_names(), *infrastructure_names()]
     for name in names:
         t = time.monotonic()
         outcome = prepare_source(settings, name, advance=args.advance)
