@@ -48,7 +48,11 @@ class DayRun:
         for (dag_id, _), run in sorted(self.runs.items()):
             by_state.setdefault(run["state"], []).append(dag_id)
         lines = [f"{len(v)} {state}: {', '.join(sorted(set(v)))}" for state, v in sorted(by_state.items())]
-        return lines + [str(f) for f in self.failures]
+        named = {(f.dag_id, f.run_id) for f in self.failures}
+        unnamed = [f"{dag_id}: run {run_id} failed without a failed task (marked failed by hand or at a "
+                   f"restart: see its note)" for (dag_id, run_id), run in sorted(self.runs.items())
+                   if run["state"] == "failed" and (dag_id, run_id) not in named]
+        return lines + [str(f) for f in self.failures] + unnamed
 
 
 def log_path(log_folder: Path, ti: dict) -> Path:
