@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.api import TERMINAL, AirflowAPI
+from orchestration.api import TERMINAL, AirflowAPI, AirflowAPIError
 
 QUIET_S = 10.0  # no run of the day left, no Asset event waiting, for this long: the day is done
 
@@ -92,8 +92,15 @@ def run_day(api: AirflowAPI, roots: Iterable[str], followers: Iterable[str], log
             for run in api.runs(dag_id, since=since):
                 key = (dag_id, run["dag_run_id"])
                 if key not in day.runs and run["run_type"] == "asset_triggered" and key not in sources:
-                    sources[key] = {(e["source_dag_id"], e["source_run_id"])
-                                    for e in api.upstream_asset_events(dag_id, run["dag_run_id"])}
+                    try:
+                        events = api.upstream_asset_events(dag_id, run["dag_run_id"])
+                    except AirflowAPIError as exc:
+                        # Airflow 3.3 answers 500 while a run one of the events set off has not started
+                        # (its start_date is null); asked again at the next poll, not a failed day
+                        if exc.status != 500:
+                            raise
+                        continue
+                    sources[key] = {(e["source_dag_id"], e["source_run_id"]) for e in events}
         grew = True
         while grew:  # a run of the day sets off another, which sets off another: to a fixed point
             grew = False
