@@ -121,10 +121,15 @@ def config_text(settings: Settings) -> str:
 
 
 def env(settings: Settings) -> dict[str, str]:
-    """The environment every Airflow process (and so every task) runs in."""
+    """The environment every Airflow process (and so every task) runs in.
+
+    ``AIRFLOW__*`` variables of the caller are left out: ``airflow.cfg`` is the whole configuration.
+    (A test process carries its ``dag.test()`` harness's — SQLite, its own log folder — which would
+    otherwise win over the file and put the live scheduler's runs and logs somewhere else.)
+    """
     bindir = str(Path(sys.executable).parent)
     return {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")},
         **settings.env(),
         **spark_connect.client_env(settings),
         "AIRFLOW_HOME": str(home(settings)),
