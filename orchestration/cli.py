@@ -103,15 +103,18 @@ def _freshness_status(settings: Settings) -> None:
 
 def cmd_run(settings: Settings, args) -> None:
     """A day's work through the live scheduler: trigger the DAGs that start it (every source's and
-    the cameras', or the one named) over the REST API and follow what their Assets set off."""
-    day = run_through_scheduler(settings, getattr(args, "dag", None))
+    the cameras', or the ones named) over the REST API and follow what their Assets set off. A failed
+    DAG does not stop the others; the run ends with what failed and where its log is, and exits 1."""
+    day = run_through_scheduler(settings, getattr(args, "dag", None) or None)
     if not day.ok:
-        raise SystemExit(f"{len(day.failures) or 'some'} task(s) failed: see the logs named above")
+        failed = sorted({d for (d, _), r in day.runs.items() if r["state"] != "success"})
+        raise SystemExit("\n".join([f"citylake run: {len(failed)} of {len(day.runs)} DAG runs did not succeed "
+                                     f"({', '.join(failed)}); the others ran", *(f"  {f}" for f in day.failures)]))
 
 
-def run_through_scheduler(settings: Settings, dag: str | None = None):
-    """Trigger ``dag`` (or the day's root DAGs) and follow everything it sets off; prints progress
-    and a summary, returns the DayRun. A failed DAG does not stop the others."""
+def run_through_scheduler(settings: Settings, dag: str | list[str] | None = None):
+    """Trigger ``dag`` (one or several; by default the day's root DAGs) and follow everything it sets
+    off; prints progress and a summary, returns the DayRun. A failed DAG does not stop the others."""
     from citylake.services import airflow
     from orchestration.api import AirflowAPI
     from orchestration.defaults import BACKGROUND_TAG
@@ -124,9 +127,10 @@ def run_through_scheduler(settings: Settings, dag: str | None = None):
                                                           for e in errors))
     dags = {d["dag_id"]: d for d in api.dags()}
     if dag:
-        if dag not in dags:
-            raise SystemExit(f"no DAG {dag!r}; there are: {', '.join(sorted(dags))}")
-        roots = [dag]
+        roots = [dag] if isinstance(dag, str) else list(dag)
+        unknown = [d for d in roots if d not in dags]
+        if unknown:
+            raise SystemExit(f"no DAG {', '.join(map(repr, unknown))}; there are: {', '.join(sorted(dags))}")
     else:
         roots = [d for d, info in dags.items() if any(t["name"] == "ingestion" for t in info["tags"])]
     # whatever the scheduler starts meanwhile is followed: the runs the roots' Assets set off, and a
@@ -218,7 +222,7 @@ LAZY_ARGUMENTS = {"stream": "ingestion.stream.consumer", "vision": "vision.runne
 
 def _arguments(name: str, command: argparse.ArgumentParser) -> None:
     if name == "run":
-        command.add_argument("dag", nargs="?", help="one DAG id (default: every source's and the cameras')")
+        command.add_argument("dag", nargs="*", help="DAG ids (default: every source's and the cameras')")
 
 
 def dispatch(prog: str, description: str | None, commands: dict, lazy_arguments: dict[str, str],

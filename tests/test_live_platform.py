@@ -108,6 +108,50 @@ def test_a_source_run_sets_off_marts_report_and_portal_through_the_scheduler(liv
     assert portal.action.package_show(id="co-so-kham-chua-benh")["num_resources"] >= 2
 
 
+def test_a_failed_dag_beside_healthy_ones_stops_only_itself(live, capsys):
+    """`citylake run` of Health and of an Inspection whose source table has gone: Inspection fails,
+    Health and everything its Assets set off (marts, report, portal) still run; the run ends with the
+    failure, its log, and a non-zero exit."""
+    import argparse
+
+    import psycopg
+
+    from orchestration.cli import cmd_run
+
+    settings, api, log_folder = live
+    with psycopg.connect(settings.pg_dsn("inspection_dept"), autocommit=True) as conn:
+        conn.execute("ALTER TABLE thanhtra.ket_luan RENAME TO ket_luan_mat")
+    since = dt.datetime.now(dt.UTC).isoformat()
+    try:
+        with pytest.raises(SystemExit) as exit:
+            cmd_run(settings, argparse.Namespace(dag=["ingest_inspection", "ingest_health"]))
+    finally:
+        with psycopg.connect(settings.pg_dsn("inspection_dept"), autocommit=True) as conn:
+            conn.execute("ALTER TABLE thanhtra.ket_luan_mat RENAME TO ket_luan")
+    out = capsys.readouterr().out
+    message = str(exit.value.code)
+    assert exit.value.code not in (None, 0) and message.startswith("citylake run: 1 of ")
+    assert "(ingest_inspection); the others ran" in message
+    log = log_folder / "dag_id=ingest_inspection"
+    failure = next(line.strip() for line in message.splitlines() if line.startswith("  "))
+    assert failure.startswith("ingest_inspection: extract_inspection failed; its log: " + str(log))
+    log_file = failure.rsplit("its log: ", 1)[1]
+    assert "ket_luan" in open(log_file).read()  # the log named is the one that says why
+    assert failure in out  # and the summary printed says it too
+    # the healthy source and what its Assets set off all ran, by the scheduler, to the end
+    runs = {dag_id: api.runs(dag_id, since=since) for dag_id in (
+        "ingest_health", "ingest_inspection", "warehouse_marts", "leadership_report", "open_data_portal")}
+    assert {d: {r["state"] for r in rs} for d, rs in runs.items()} == {
+        "ingest_health": {"success"}, "ingest_inspection": {"failed"}, "warehouse_marts": {"success"},
+        "leadership_report": {"success"}, "open_data_portal": {"success"}}
+    assert {r["run_type"] for d in ("warehouse_marts", "leadership_report", "open_data_portal")
+            for r in runs[d]} == {"asset_triggered"}
+    states = {t["task_id"]: t["state"] for t in api.task_instances("ingest_inspection",
+                                                                   runs["ingest_inspection"][0]["dag_run_id"])}
+    assert states == {"extract_inspection": "failed", "build_inspection_silver": "upstream_failed",
+                      "audit_inspection_silver": "upstream_failed"}
+
+
 def test_pause_and_unpause_through_the_api(live):
     _, api, _ = live
     assert api.set_paused("source_freshness", True)["is_paused"] is True
@@ -121,9 +165,21 @@ def test_pause_and_unpause_through_the_api(live):
 
 
 def test_up_starts_again_a_scheduler_that_crashed(live):
+    """Killed mid-run: at the next start its run is marked failed and its temporary files go."""
     import signal
 
     settings, api, _ = live
+    run = api.trigger("warehouse_marts")["dag_run_id"]
+    deadline = time.monotonic() + 300
+    while api.run("warehouse_marts", run)["state"] != "running" and time.monotonic() < deadline:
+        time.sleep(1)
+    assert api.run("warehouse_marts", run)["state"] == "running"
+    # what a killed publication and a killed build leave: a half-written copy, a staging WAL
+    leftovers = [settings.warehouse_duckdb.with_name(f".{settings.warehouse_duckdb.name}.0badc0de.tmp"),
+                 staging_path(settings, "transport_marts").with_suffix(".duckdb.wal")]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"left by a killed task")
     pid = int(airflow.pidfile(settings, "scheduler").read_text())
     os.killpg(os.getpgid(pid), signal.SIGKILL)
     deadline = time.monotonic() + 60
@@ -131,7 +187,12 @@ def test_up_starts_again_a_scheduler_that_crashed(live):
         time.sleep(0.5)
     assert airflow.status(settings) == {"api-server": True, "scheduler": False, "dag-processor": True,
                                         "triggerer": True}
-    assert airflow.start(settings) == ["scheduler"]  # what `citylake up` does: the others are left alone
+    said = []
+    assert airflow.start(settings, say=said.append) == ["scheduler"]  # what `citylake up` does
+    stale = api.run("warehouse_marts", run)
+    assert stale["state"] == "failed" and "left running by a scheduler that had stopped" in stale["note"]
+    assert not [p for p in leftovers if p.exists()]
+    assert f"warehouse_marts {run} (was running)" in said[0] and str(leftovers[0]) in said[1]
     restarted = dt.datetime.now(dt.UTC)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
