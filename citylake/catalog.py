@@ -170,6 +170,9 @@ def source_tables() -> tuple[TableEntry, ...]:
         if any(cfg.silver is not None for cfg in src.tables.values()):
             out.append(TableEntry("silver", src.domain, "quarantine", PLATFORM, "internal",
                                   f"{src.name}: rows that failed validation, with the reason", (), freq))
+        out.append(TableEntry("bronze", src.source, "_quarantine_batches", PLATFORM, "internal",
+                              f"{src.name}: batches parked whole because bronze could not take their schema "
+                              "(table, rows, parquet path, reason)", (), freq))
     return tuple(out)
 
 
