@@ -22,7 +22,7 @@ def thumbnail(image: np.ndarray, width: int = THUMBNAIL_WIDTH) -> np.ndarray:
     """The frame shrunk to ``width`` pixels across, grey, blurred (sensor noise and compression
     artefacts must not count as motion)."""
     height = max(1, round(image.shape[0] * width / image.shape[1]))
-    small = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)   # INTER_AREA: 5× the cost
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
     return cv2.GaussianBlur(grey, (5, 5), 0)
 

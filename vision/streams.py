@@ -238,7 +238,8 @@ class FrameSource:
                         break
                     shape = image.shape[:2]
                     if self.decode_size and (shape[1], shape[0]) != tuple(self.decode_size):
-                        image = cv2.resize(image, self.decode_size, interpolation=cv2.INTER_AREA)
+                        # as the detector would resize it: the same detections, the work moved here
+                        image = cv2.resize(image, self.decode_size, interpolation=cv2.INTER_LINEAR)
                     read.shape = shape
                 else:
                     shape = read.shape
