@@ -77,15 +77,17 @@ class CameraTracker:
     When the detector runs on every Nth frame only, :meth:`predict` steps the Kalman filters on
     the frames between (tracks age and move as they would), and the next :meth:`update` tells
     norfair how many frames passed (its ``period``), so a detection every N frames keeps a track
-    as alive as one every frame did, and ``min_hits`` still means detections, not frames.
+    as alive as one every frame did, and ``min_hits`` still means detections, not frames
+    (``detect_every``: the N, so a new track survives until the next detection).
     """
 
-    def __init__(self, fps: float, *, max_age_s: float = 2.0, min_hits: int = 2, min_iou: float = 0.2):
+    def __init__(self, fps: float, *, max_age_s: float = 2.0, min_hits: int = 2, min_iou: float = 0.2,
+                 detect_every: int = 1):
         self.fps = fps
         hit_max = max(2, round(max_age_s * fps))
         self._tracker = Tracker(distance_function="iou", distance_threshold=1.0 - min_iou,
                                 hit_counter_max=hit_max, initialization_delay=min(min_hits - 1, hit_max - 1))
-        self.min_hits, self.hit_max = min_hits, hit_max
+        self.min_hits, self.hit_max, self.detect_every = min_hits, hit_max, detect_every
         self.tracks: dict[int, Track] = {}      # every track not yet pruned, live or finished
         self.active: dict[int, Track] = {}
         self._since = 0                          # frames predicted since the last detection
@@ -106,7 +108,8 @@ class CameraTracker:
         """Feed one frame; returns the tracks matched in this frame (the objects visible now)."""
         nd = [NorfairDetection(np.array([[d.x1, d.y1], [d.x2, d.y2]], dtype=float),
                                scores=np.array([d.score, d.score]), data=d) for d in detections]
-        period = self._since + 1
+        # the gap to the next detection (what a new track must survive) is detect_every frames
+        period = max(self.detect_every, self._since + 1)
         self._since = 0
         # a new object starts at hit_counter = period and every hit adds 2 × period: a delay of
         # (min_hits - 1) × period still asks for min_hits detections before an id
