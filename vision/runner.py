@@ -483,7 +483,8 @@ def run_from_args(settings, args) -> RunReport:
         faces = FaceStep(face_detector, embedder,
                          Watchlist.from_images(references, face_detector, embedder, settings=settings))
     publisher = MqttPublisher.for_settings(settings)
-    runner = Runner(cameras, ObjectDetector(precision=args.precision), publisher, batch_size=args.batch, naive=args.naive, faces=faces,
+    detector = ObjectDetector(precision=args.precision)
+    runner = Runner(cameras, detector, publisher, batch_size=args.batch, naive=args.naive, faces=faces,
                     max_retries=args.max_retries, progress_every_s=10)
     try:
         report = runner.run(seconds=args.seconds)
