@@ -42,6 +42,15 @@ class Detection:
     label: str  # one of: person, bicycle, car, motorcycle, bus, truck
 
 
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity: a container or ``taskset`` gives fewer than the
+    machine has, and one single-threaded detector per core is only right on cores we have)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:      # not Linux
+        return os.cpu_count() or 1
+
+
 def default_providers() -> list[str]:
     available = ort.get_available_providers()
     return [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
@@ -85,7 +94,7 @@ class ObjectDetector:
         providers = providers or default_providers()
         on_cpu = providers == ["CPUExecutionProvider"]
         if workers is None:
-            workers = (os.cpu_count() or 1) if on_cpu and threads is None else 1
+            workers = usable_cores() if on_cpu and threads is None else 1
         self.workers = workers
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="detector") if workers > 1 else None
         self.session = session(model_path, providers, 1 if workers > 1 else threads)
