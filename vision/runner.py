@@ -453,6 +453,7 @@ def run_from_args(settings, args) -> RunReport:
     from vision.detector import ObjectDetector
     from vision.publish import MqttPublisher
 
+    detector = ObjectDetector(precision=args.precision)
     cameras = []
     for spec in args.source:
         cid, sep, uri = spec.partition("=")
@@ -463,7 +464,7 @@ def run_from_args(settings, args) -> RunReport:
         cameras.append(Camera(profile, uri, fps=args.fps, loop=args.loop, realtime=args.realtime,
                               detect_every=1 if args.naive else args.detect_every,
                               motion=args.motion and not args.naive,
-                              decode_size=(416, 416) if args.decode_small and not args.naive else None))
+                              decode_size=detector.input_size if args.decode_small and not args.naive else None))
     faces = None
     if args.faces:
         import cv2
@@ -483,7 +484,6 @@ def run_from_args(settings, args) -> RunReport:
         faces = FaceStep(face_detector, embedder,
                          Watchlist.from_images(references, face_detector, embedder, settings=settings))
     publisher = MqttPublisher.for_settings(settings)
-    detector = ObjectDetector(precision=args.precision)
     runner = Runner(cameras, detector, publisher, batch_size=args.batch, naive=args.naive, faces=faces,
                     max_retries=args.max_retries, progress_every_s=10)
     try:
