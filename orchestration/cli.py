@@ -199,6 +199,10 @@ def cmd_models(settings: Settings, args) -> None:
     t = _step(f"Vision models in {models.models_dir()}")
     for name, path in models.ensure_all(progress=lambda line: print(f"    {line}", flush=True)).items():
         print(f"    {name:<14} {path}  sha256 {models.MODELS[name].onnx_sha256[:12]}… ok", flush=True)
+    from vision.quantize import ensure_int8  # derived from coco_detector: `citylake vision`'s default
+
+    path = ensure_int8(progress=lambda line: print(f"    {line}", flush=True))
+    print(f"    {'coco_int8':<14} {path}  (static QDQ, rebuilt when its recipe changes) ok", flush=True)
     print(f"    done in {time.monotonic() - t:.1f}s")
 
 
