@@ -148,6 +148,8 @@ ANALYTICS_TABLES: tuple[TableEntry, ...] = (
                "Sites chosen to monitor per K (and the fixed cameras), with the demand each covers"),
     TableEntry("gold", "siting", "summary", ANALYTICS, "internal",
                "Coverage, certified upper bound and gap per K, beside the naive top-demand choice"),
+    TableEntry("gold", "siting", "sites_open_data", ANALYTICS, "public",
+               "Published: vi-tri-giam-sat-de-xuat (chosen sites per K, coordinates rounded to 0.001°)"),
 )
 
 
@@ -168,12 +170,50 @@ def source_tables() -> tuple[TableEntry, ...]:
         if any(cfg.silver is not None for cfg in src.tables.values()):
             out.append(TableEntry("silver", src.domain, "quarantine", PLATFORM, "internal",
                                   f"{src.name}: rows that failed validation, with the reason", (), freq))
+        out.append(TableEntry("bronze", src.source, "_quarantine_batches", PLATFORM, "internal",
+                              f"{src.name}: batches parked whole because bronze could not take their schema "
+                              "(table, rows, parquet path, reason)", (), freq))
+    return tuple(out)
+
+
+def infrastructure_tables() -> tuple[TableEntry, ...]:
+    """The infrastructure owners' spatial tables (ingestion/infrastructure), their networks' nodes, the
+    ward areas and the network analyses' gold tables."""
+    from citylake.source_config import infrastructure_sources
+
+    out = [TableEntry("silver", "reference", "ward_areas_2025", PLATFORM, "public",
+                      "Approximate 2025 ward areas (Voronoi cells of the official centres), WKB in WGS 84")]
+    for src in infrastructure_sources():
+        freq = src.update_frequency
+        for cfg in src.tables.values():
+            out.append(TableEntry("bronze", src.source, cfg.name, src.owner, cfg.classification,
+                                  cfg.description or f"Every extracted version of {cfg.query_table}", (), freq))
+            if cfg.silver is None:
+                continue
+            # a restricted registry stays restricted in silver: exact positions of critical assets
+            kind = "restricted" if cfg.classification == "restricted" else "internal"
+            out.append(TableEntry("silver", src.domain, cfg.silver.name, src.owner, kind,
+                                  cfg.silver.description or f"{cfg.name}: one row per asset, WGS 84, 2025 ward",
+                                  (), freq))
+            if cfg.geometry is not None and cfg.geometry.edge:
+                out.append(TableEntry("silver", src.domain, f"{cfg.silver.name}_nodes", src.owner, kind,
+                                      f"The nodes of {cfg.silver.name}: position, degree, 2025 ward", (), freq))
+        out.append(TableEntry("silver", src.domain, "quarantine", PLATFORM, "internal",
+                              f"{src.name}: rows and shapes that failed validation, with the reason", (), freq))
+    for name, what in (("power_n1_contingencies", "Each single outage (110/22 kV substation, feeder breaker): "
+                        "customers lost, left dark after closing the ties, wards affected"),
+                       ("power_n1_wards", "Per ward: customers, worst unrestorable N-1 loss, at risk"),
+                       ("water_pressure", "Per junction: pressure at peak demand (WNTR), deficit below 10 m"),
+                       ("water_pipe_risk", "Per pipe: material, age, expected breaks per year"),
+                       ("coverage_wards", "Per ward: households within 1.5 km of a post office by street, "
+                        "within 1 km of an antenna site")):
+        out.append(TableEntry("gold", "infrastructure", name, PLATFORM, "internal", what))
     return tuple(out)
 
 
 def all_tables() -> tuple[TableEntry, ...]:
     seen, out = set(), []
-    for t in source_tables() + TABLES + REFERENCE_TABLES + ANALYTICS_TABLES:
+    for t in source_tables() + infrastructure_tables() + TABLES + REFERENCE_TABLES + ANALYTICS_TABLES:
         if (t.layer, t.domain, t.name) not in seen:
             seen.add((t.layer, t.domain, t.name))
             out.append(t)

@@ -279,3 +279,30 @@ def write_spark(df, uri: str, mode: str = "append", partition_by: Sequence[str] 
         create_table_with_add_actions(uri, Schema.from_arrow(arrow_schema), actions, mode="error",
                                       partition_by=partition_by or None, commit_properties=props)
     return len(actions)
+
+
+def write_geoparquet(data: pa.Table, uri: str, geo: str, metadata: dict | None = None) -> None:
+    """Replace the table with ``data`` in one commit, its file written by pyarrow with GeoParquet's
+    ``geo`` key in the parquet footer: the data files themselves are GeoParquet (geopandas, DuckDB
+    spatial and GDAL read them as such), while the table stays standard Delta for every other reader."""
+    import pyarrow.fs as pafs
+    from deltalake import Schema
+
+    schema = data.schema.remove_metadata()
+    if exists(uri) and not pa.schema(DeltaTable(uri).schema().to_arrow()).equals(schema):
+        # a changed schema: an empty schema-overwriting commit first (time travel keeps the old rows)
+        write_deltalake(uri, schema.empty_table(), mode="overwrite", schema_mode="overwrite",
+                        commit_properties=commit_properties(metadata={"citylake.operation": "schema change"}))
+    fs, root = pafs.FileSystem.from_uri(uri)
+    fs.create_dir(root, recursive=True)
+    rel = f"part-{uuid.uuid4().hex}.zstd.parquet"
+    full = f"{root.rstrip('/')}/{rel}"
+    with fs.open_output_stream(full) as sink:
+        pq.write_table(data.replace_schema_metadata({b"geo": geo.encode()}), sink, compression="zstd",
+                       coerce_timestamps="us", allow_truncated_timestamps=False)
+    action = AddAction(rel, fs.get_file_info(full).size, {}, int(time.time() * 1000), True, file_stats(data))
+    props = commit_properties(metadata=metadata)
+    if exists(uri):
+        DeltaTable(uri).create_write_transaction([action], "overwrite", schema, None, commit_properties=props)
+    else:
+        create_table_with_add_actions(uri, Schema.from_arrow(schema), [action], mode="error", commit_properties=props)

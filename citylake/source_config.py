@@ -26,6 +26,8 @@ from citylake.settings import REPO_ROOT, Settings
 
 # data, not code: the platform reads these YAML files by path
 SOURCES_DIR = REPO_ROOT / "ingestion" / "sources"
+# the infrastructure owners' spatial registries (PostGIS): same file format, their own silver job and DAGs
+INFRASTRUCTURE_DIR = REPO_ROOT / "ingestion" / "infrastructure"
 
 Kind = Literal["postgresql", "mariadb"]
 DeleteDetection = Literal["none", "keys"]
@@ -112,6 +114,19 @@ class SilverSpec(_Block):
         return values
 
 
+class GeometrySpec(_Block):
+    """A table whose rows are placed by a PostGIS geometry (spark_jobs/gis_silver.py)."""
+
+    column: Text = "geom"
+    kind: Literal["point", "line", "polygon"]
+    # the coordinate system as keyed (WGS84, VN-2000, UTM 48N), used where the SRID is 0
+    crs_column: str | None = None
+    # exact positions of critical assets never reach open layers: coarsened to the ward there
+    restricted: bool = False
+    # an edge of a network: the columns naming the nodes it joins (silver keeps nodes and edges)
+    edge: tuple[str, str] | None = None
+
+
 class TableConfig(_Block):
     name: Text       # the key under ``tables:``
     query_table: Text
@@ -125,6 +140,7 @@ class TableConfig(_Block):
     personal_data: tuple[str, ...] = ()
     description: str = ""
     silver: SilverSpec | None = None
+    geometry: GeometrySpec | None = None
 
     @field_validator("silver", mode="before")
     @classmethod
@@ -152,6 +168,8 @@ class SourceConfig(_Block):
     update_frequency: Frequency
     freshness_hours: float = Field(gt=0)
     tables: Annotated[dict[str, TableConfig], Field(min_length=1)]
+    # database extensions the source needs (created by the superuser with the database: postgis)
+    extensions: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -191,8 +209,11 @@ def _explain(where: str, exc: ValidationError) -> str:
 
 
 def load_source(name: str, directory: Path | None = None) -> SourceConfig:
-    """``<directory>/<name>/source.yml`` (by default the platform's own, ``ingestion/sources``), validated."""
+    """``<directory>/<name>/source.yml`` (by default the platform's own, ``ingestion/sources``, then the
+    infrastructure registries', ``ingestion/infrastructure``), validated."""
     path = (SOURCES_DIR if directory is None else Path(directory)) / name / "source.yml"
+    if directory is None and not path.exists():
+        path = INFRASTRUCTURE_DIR / name / "source.yml"
     if not path.exists():
         raise FileNotFoundError(f"no source config {path}")
     where = _where(path.resolve())
@@ -216,3 +237,13 @@ def source_names() -> tuple[str, ...]:
 
 def all_sources() -> list[SourceConfig]:
     return [load_source(name) for name in source_names()]
+
+
+@lru_cache(maxsize=1)
+def infrastructure_names() -> tuple[str, ...]:
+    """The infrastructure owners' spatial sources (``ingestion/infrastructure``), in a stable order."""
+    return tuple(sorted(p.parent.name for p in INFRASTRUCTURE_DIR.glob("*/source.yml")))
+
+
+def infrastructure_sources() -> list[SourceConfig]:
+    return [load_source(name, INFRASTRUCTURE_DIR) for name in infrastructure_names()]

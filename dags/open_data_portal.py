@@ -2,26 +2,28 @@
 ### Open data portal: audited marts → gold Delta → CKAN
 
 Runs when a published mart that an open dataset is made from changed (marts are published only
-after their audit). For each department's datasets whose marts changed: the personal-data scan,
-the gold Delta table (one atomic overwrite each), then CKAN — dataset metadata, CSV and GeoJSON
+after their audit), or a gold table of the simulation and forecasting centre that one is made from
+(the chosen monitoring sites, published by `site_selection` after its audit). For each domain's
+datasets whose marts or tables changed: the personal-data scan, the gold Delta table (one atomic
+overwrite each), then CKAN — dataset metadata, CSV and GeoJSON
 resources, the DataStore table upserted by primary key. Publishing is idempotent by content:
-unchanged data changes nothing on the portal. A department whose marts did not change is skipped.
+unchanged data changes nothing on the portal. A domain whose sources did not change is skipped.
 Triggered by hand, every dataset is published.
 """
 from __future__ import annotations
 
-from airflow.sdk import AssetAny, dag, get_current_context, task
+from airflow.sdk import Asset, AssetAny, dag, get_current_context, task
 
 from open_data.registry import DATASETS_BY_DOMAIN
-from orchestration.assets import dataset_asset, mart_asset
+from orchestration.assets import dataset_asset
 from orchestration.defaults import default_args
 
 
-def _marts_that_changed() -> set[str] | None:
-    """The marts whose Asset events started this run; None when started by hand (publish all)."""
+def _sources_that_changed() -> set[str] | None:
+    """The Assets (marts, gold tables) whose events started this run; None when started by hand
+    (publish all)."""
     events = get_current_context().get("triggering_asset_events") or {}
-    uris = {getattr(asset, "uri", str(asset)) for asset in events}
-    return {u.rsplit("/", 1)[-1] for u in uris if u.startswith("citylake://warehouse/")} or None
+    return {getattr(asset, "uri", str(asset)) for asset in events} or None
 
 
 def publish_task(domain: str, datasets):
@@ -29,12 +31,16 @@ def publish_task(domain: str, datasets):
     def publish() -> list[str]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from open_data.pipeline import publish_datasets
+        from open_data.pipeline import publish_datasets, source_exists
 
-        changed = _marts_that_changed()
-        if changed is not None and not changed & {spec.mart for spec in datasets}:
-            raise AirflowSkipException(f"none of {domain}'s marts changed")
-        return [str(result) for result in publish_datasets(datasets, domain)]
+        changed = _sources_that_changed()
+        if changed is not None and not changed & {spec.source_asset_uri for spec in datasets}:
+            raise AirflowSkipException(f"none of {domain}'s marts or tables changed")
+        ready = tuple(spec for spec in datasets if source_exists(spec))
+        if not ready:
+            # a gold source its DAG never published (site_selection runs on demand): nothing to send yet
+            raise AirflowSkipException(f"not published yet: {', '.join(spec.source_asset_uri for spec in datasets)}")
+        return [str(result) for result in publish_datasets(ready, domain)]
 
     return publish()
 
@@ -42,7 +48,7 @@ def publish_task(domain: str, datasets):
 @dag(
     dag_id="open_data_portal",
     doc_md=__doc__,
-    schedule=AssetAny(*(mart_asset(spec.mart) for specs in DATASETS_BY_DOMAIN.values() for spec in specs)),
+    schedule=AssetAny(*(Asset(spec.source_asset_uri) for specs in DATASETS_BY_DOMAIN.values() for spec in specs)),
     catchup=False,
     max_active_runs=1,
     tags=["open-data", "ckan", "portal"],

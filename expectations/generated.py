@@ -42,7 +42,7 @@ def _no_personal_values(column: str) -> list[gxe.Expectation]:
 
 def silver_columns(cfg: TableConfig) -> list[str]:
     spec = cfg.silver
-    ward = ["ward_code_2025", "ward_name_2025", "source_ward_code"] if spec.ward else []
+    ward = ["ward_code_2025", "ward_name_2025", "source_ward_code", "ward_issue"] if spec.ward else []
     return [*spec.columns, *spec.pseudonymise, *ward, "updated_at", "_batch_id", "_silver_built_at"]
 
 

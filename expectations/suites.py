@@ -205,6 +205,10 @@ def get_suite(name: str) -> gx.ExpectationSuite:
         return SUITES[name]()
     if name in CAMERA_SUITES:
         return CAMERA_SUITES[name]()
+    from expectations.gis import gis_suite, gold_suite
+
+    if (spatial := gis_suite(name) or gold_suite(name)) is not None:
+        return spatial
     suite = generated_suite(name)
     if suite is None:
         raise ValueError(f"unknown suite {name!r}; hand-written: {', '.join(SUITES)}; generated: "

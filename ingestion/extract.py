@@ -18,6 +18,9 @@ ones get a tombstone row (``_deleted``) in the same commit. Additive schema chan
 bronze table; an incompatible one (a column changing type) stops the table's batch with
 :class:`SchemaIncompatible`, after parking the batch's rows under ``quarantine/`` with the reason.
 
+**Geometries** (PostGIS ``geometry`` columns) land as WKB (``ST_AsBinary``) with the row's SRID in
+``<column>_srid``; the batch's commit records GeoParquet-style ``geo`` metadata (encoding, CRS per row).
+
 **No value blocks a source.** Each column is read through an expression chosen by its source type:
 a value bronze cannot hold (±infinity dates and timestamps, numeric NaN/±Infinity or beyond ±10^18,
 MariaDB zero and partial-zero dates, years outside 1..9999) is read as null and its source text kept
@@ -51,7 +54,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable
 from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_attempt, wait_exponential
 
-from citylake import delta
+from citylake import delta, geo
 from citylake.catalog import bronze_uri
 from citylake.settings import Settings, get_settings
 from citylake.source_config import SourceConfig, TableConfig, load_source
@@ -63,6 +66,7 @@ UNREPRESENTABLE = "_unrepresentable"   # JSON {column: raw source text} for valu
 WATERMARK_FLAG = "_watermark_flag"     # missing | future | past: a watermark that cannot be trusted
 STREAM_BATCH_ROWS = 65_536
 _RAW = "__raw__"                       # prefix of the per-column raw-text helper columns of a read
+GEOMETRY_SRID = "_srid"                # suffix of the SRID column read beside each PostGIS geometry column
 
 
 @dataclass
@@ -224,7 +228,12 @@ def _select_list(dsn: str, cfg: TableConfig, columns: list[tuple[str, str]], as_
     parts, raws = [], []
     for name, kind in columns:
         c = _quote(dsn, name)
-        if name in as_text or kind in _AS_TEXT:
+        if kind == "geometry" and not mysql:
+            # PostGIS: the shape as ISO WKB, its SRID beside it (registries mix systems row by row);
+            # both are plain bytes and integers to connectorx, Delta and every reader
+            parts.append(f"ST_AsBinary({c}) AS {c}")
+            parts.append(f"ST_SRID({c}) AS {_quote(dsn, name + GEOMETRY_SRID)}")
+        elif name in as_text or kind in _AS_TEXT:
             parts.append(f"CAST({c} AS CHAR) AS {c}" if mysql else f"{c}::text AS {c}")
         elif kind in fit:
             ok = fit[kind].format(c=c)
@@ -430,6 +439,8 @@ def _check_schema(rows_schema: pa.Schema, snapshot: DeltaTable | None, where: st
 def _same_type(a: pa.DataType, b: pa.DataType) -> bool:
     if pa.types.is_string(a) or pa.types.is_large_string(a):
         return pa.types.is_string(b) or pa.types.is_large_string(b)
+    if pa.types.is_binary(a) or pa.types.is_large_binary(a):   # WKB: Delta reads back what connectorx wrote wider
+        return pa.types.is_binary(b) or pa.types.is_large_binary(b)
     for family in (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal, pa.types.is_timestamp):
         if family(a) and family(b):
             return True  # width, unit and zone differences are representation (readers differ), not meaning
@@ -551,6 +562,9 @@ def extract_table(source: SourceConfig, cfg: TableConfig, settings: Settings | N
         if is_transient(err) or isinstance(err, ExtractError):
             raise
         raise ExtractError(f"{source.source}.{cfg.name} ({cfg.query_table}): {err}".strip()) from err
+    geometry = [name for name, kind in query.columns if kind == "geometry"]
+    if geometry:
+        meta["geo"] = geo.geoparquet_metadata({name: name + GEOMETRY_SRID for name in geometry})
     try:
         rows = _read(query, first_load)
     except BaseException as err:  # noqa: BLE001 -- connectorx panics are BaseException

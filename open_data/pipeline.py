@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pyarrow as pa
+
 from citylake import delta
 from citylake.catalog import gold_uri
 from citylake.settings import Settings, get_settings
@@ -22,13 +24,33 @@ def publish_datasets(datasets: tuple[DatasetSpec, ...], domain: str,
     import ckanapi
 
     settings = settings or get_settings()
-    tables = {spec.name: read_mart(settings, spec.mart) for spec in datasets}
+    tables = {spec.name: source_table(spec, settings) for spec in datasets}
     for spec in datasets:
-        delta.write_arrow(tables[spec.name], gold_uri(settings, domain, spec.mart), mode="overwrite",
+        delta.write_arrow(tables[spec.name], gold_uri(settings, domain, spec.published_table), mode="overwrite",
                           schema_mode="overwrite", metadata={"citylake.published_as": spec.name})
     api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token,
                              user_agent="citylake-publisher/0.1")
     return [publish(api, spec, tables[spec.name], settings.ckan_url) for spec in datasets]
+
+
+def source_exists(spec: DatasetSpec, settings: Settings | None = None) -> bool:
+    """Whether the dataset's gold source was ever published (a mart-made dataset: always, the marts
+    DAG publishes before the portal runs)."""
+    if spec.gold_source is None:
+        return True
+    return delta.exists(gold_uri(settings or get_settings(), *spec.gold_source))
+
+
+def source_table(spec: DatasetSpec, settings: Settings) -> pa.Table:
+    """What the dataset publishes: its mart as published, or its gold source shaped by its SQL."""
+    if spec.gold_source is None:
+        return read_mart(settings, spec.mart)
+    import duckdb
+
+    source = delta.read_arrow(gold_uri(settings, *spec.gold_source))
+    with duckdb.connect() as con:
+        con.register("source", source)
+        return con.execute(spec.sql).to_arrow_table()
 
 
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
@@ -59,8 +81,12 @@ def verify_published(datasets: tuple[DatasetSpec, ...], settings: Settings | Non
     api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token)
     lines = []
     for spec in datasets:
-        mart = {r[spec.primary_key]: r for r in to_records(read_mart(settings, spec.mart))}
-        package = api.action.package_show(id=spec.name)
+        mart = {r[spec.primary_key]: r for r in to_records(source_table(spec, settings))}
+        try:
+            package = api.action.package_show(id=spec.name)
+        except ckanapi.NotFound:
+            lines.append(f"{spec.name}: NOT PUBLISHED (no such dataset on the portal)")
+            continue
         csv = next(r for r in package["resources"] if r["format"] == "CSV")
         served = {r[spec.primary_key]: r for r in datastore_rows(api, csv["id"])}
         differing = [(key, [c for c, v in row.items() if comparable(served[key].get(c)) != comparable(v)])

@@ -4,6 +4,12 @@ Idempotent by content: each resource carries the SHA-256 of what was uploaded, s
 unchanged data changes nothing (not even ``metadata_modified``); changed data updates the same
 resources in place, and the DataStore table is upserted by primary key with vanished keys deleted.
 Nothing is sent before the personal-data scan has passed.
+
+The CSV file is safe to open in a spreadsheet: a text cell that begins with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return would be read as a formula (``=HYPERLINK(…)`` in a facility's name),
+so it is written with a single quote in front (OWASP's CSV-injection rule). Only text columns: a
+number column's ``-5`` stays the number -5. The DataStore table and the GeoJSON keep the value as it
+is: they are typed data, not spreadsheets.
 """
 from __future__ import annotations
 
@@ -70,9 +76,31 @@ def to_records(table: pa.Table) -> list[dict]:
     return [{k: _jsonable(v) for k, v in row.items()} for row in table.to_pylist()]
 
 
+# what a spreadsheet takes for the start of a formula (OWASP, "CSV Injection")
+FORMULA_START = r"^([=+\-@\t\r])"
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+
+
+def neutralise_formulas(table: pa.Table) -> pa.Table:
+    """Text cells that a spreadsheet would run as a formula, with a ``'`` in front; numbers untouched."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type) and _is_text(column.type.value_type):
+            column = column.cast(column.type.value_type)
+        if _is_text(column.type):
+            column = pc.replace_substring_regex(column, FORMULA_START, r"'\1")
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=pa.schema(
+        [pa.field(f.name, c.type, f.nullable, f.metadata) for f, c in zip(table.schema, columns)]))
+
+
 def to_csv(table: pa.Table) -> bytes:
+    """The CSV resource: UTF-8, a header row, formulas neutralised (:func:`neutralise_formulas`)."""
     buf = io.BytesIO()
-    pacsv.write_csv(table, buf)
+    pacsv.write_csv(neutralise_formulas(table), buf)
     return buf.getvalue()
 
 

@@ -1,4 +1,5 @@
-"""What a published dataset is: its mart, key, organisation and portal metadata."""
+"""What a published dataset is: the audited table it is made from (a mart, or a gold table of the
+simulation and forecasting centre), its key, organisation and portal metadata."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ class OrganizationSpec:
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    mart: str
+    mart: str | None          # the published mart it is made from, or None for a gold source
     primary_key: str
     organization: OrganizationSpec
     title: str
@@ -29,3 +30,20 @@ class DatasetSpec:
     geojson: bool = False
     # string columns that hold registry codes (not people) and are exempt from the value scan
     allow_codes: tuple[str, ...] = ()
+    # made from an audited gold table instead of a mart: (domain, table), shaped by ``sql`` (DuckDB
+    # over the table named ``source``) into what the portal shows, published as ``gold/<domain>/<as_table>``
+    gold_source: tuple[str, str] | None = None
+    sql: str | None = None
+    as_table: str | None = None
+
+    @property
+    def source_asset_uri(self) -> str:
+        """The Asset whose update means new data for this dataset."""
+        if self.gold_source:
+            return "citylake://gold/{}/{}".format(*self.gold_source)
+        return f"citylake://warehouse/{self.mart}"
+
+    @property
+    def published_table(self) -> str:
+        """The gold table the published copy is written to."""
+        return self.as_table or self.mart

@@ -15,7 +15,9 @@ TERMINAL = frozenset({"success", "failed"})
 
 
 class AirflowAPIError(RuntimeError):
-    pass
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # the HTTP status the server answered, when it answered
 
 
 @dataclass
@@ -56,7 +58,8 @@ class AirflowAPI:
                 continue
             break
         if answer.status_code >= 400:
-            raise AirflowAPIError(f"{method} /api/v2{path}: {answer.status_code} {answer.text[:500]}")
+            raise AirflowAPIError(f"{method} /api/v2{path}: {answer.status_code} {answer.text[:500]}",
+                                  answer.status_code)
         return answer.json() if answer.content else None
 
     # -- what the platform's commands need --

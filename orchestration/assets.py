@@ -1,6 +1,6 @@
 """The Airflow Assets of the platform, named once so producers and consumers agree.
 
-``citylake://<layer>/<domain>/<table>`` for lakehouse tables, ``citylake://warehouse/<mart>`` for
+``citylake://<layer>/<domain>/<table>`` for lakehouse tables (gold included), ``citylake://warehouse/<mart>`` for
 published marts, ``citylake://reports/<name>`` for rendered reports, ``ckan://portal/dataset/<name>``
 for open datasets. An Asset is updated only by a task that runs after the audit of what it names
 (write-audit-publish): consumers never start on unaudited data.
@@ -56,6 +56,17 @@ def dataset_asset(name: str) -> Asset:
 
 
 LEADERSHIP_REPORT = Asset("citylake://reports/leadership_report")
+
+
+def gold_asset(domain: str, table: str) -> Asset:
+    return Asset(f"citylake://gold/{domain}/{table}")
+
+
+# the simulation and forecasting centre's answers (analytics/), updated by their DAGs' publish tasks
+FORECAST_ASSETS = [gold_asset("forecasting", t) for t in ("forecasts", "backtest_metrics", "model_choice")]
+SCENARIO_ASSETS = [gold_asset("scenarios", t) for t in ("ward_results", "runs", "calibration_check")]
+SITING_ASSETS = [gold_asset("siting", t) for t in ("sites", "summary")]
+CENTRE_ASSETS = FORECAST_ASSETS + SCENARIO_ASSETS + SITING_ASSETS
 
 
 def warehouse_sources() -> list[SourceConfig]:

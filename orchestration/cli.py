@@ -16,12 +16,12 @@ def _step(label: str):
 
 
 # every service `up` starts, in order; `down` stops them in reverse
-SERVICES = ("postgres", "mariadb", "mosquitto", "ckan", "spark_connect", "airflow", "jupyter")
+SERVICES = ("postgres", "mariadb", "mosquitto", "ckan", "spark_connect", "airflow", "jupyter", "ogc_api")
 
 
 def _service_lines(settings: Settings) -> list[tuple[str, str, bool]]:
     """(what, where, up) for each service of the deployment."""
-    from citylake.services import airflow, jupyter
+    from citylake.services import airflow, jupyter, ogc_api
     from citylake.services.process import port_open
 
     lines = [(name, f"127.0.0.1:{port}", port_open(port)) for name, port in (
@@ -35,6 +35,7 @@ def _service_lines(settings: Settings) -> list[tuple[str, str, bool]]:
         where = airflow.api_url(settings) if component == "api-server" else "(process)"
         lines.append((f"Airflow {component}", where, alive))
     lines.append(("JupyterLab", jupyter.url(settings), port_open(settings.jupyter_port)))
+    lines.append(("Infrastructure map", ogc_api.url(settings), port_open(settings.ogc_api_port)))
     return lines
 
 
@@ -102,17 +103,21 @@ def _freshness_status(settings: Settings) -> None:
 
 def cmd_run(settings: Settings, args) -> None:
     """A day's work through the live scheduler: trigger the DAGs that start it (every source's and
-    the cameras', or the one named) over the REST API and follow what their Assets set off."""
-    day = run_through_scheduler(settings, getattr(args, "dag", None))
+    the cameras', or the ones named) over the REST API and follow what their Assets set off. A failed
+    DAG does not stop the others; the run ends with what failed and where its log is, and exits 1."""
+    day = run_through_scheduler(settings, getattr(args, "dag", None) or None)
     if not day.ok:
-        raise SystemExit(f"{len(day.failures) or 'some'} task(s) failed: see the logs named above")
+        failed = sorted({d for (d, _), r in day.runs.items() if r["state"] != "success"})
+        raise SystemExit("\n".join([f"citylake run: {len(failed)} of {len(day.runs)} DAG runs did not succeed "
+                                     f"({', '.join(failed)}); the others ran", *(f"  {f}" for f in day.failures)]))
 
 
-def run_through_scheduler(settings: Settings, dag: str | None = None):
-    """Trigger ``dag`` (or the day's root DAGs) and follow everything it sets off; prints progress
-    and a summary, returns the DayRun. A failed DAG does not stop the others."""
+def run_through_scheduler(settings: Settings, dag: str | list[str] | None = None):
+    """Trigger ``dag`` (one or several; by default the day's root DAGs) and follow everything it sets
+    off; prints progress and a summary, returns the DayRun. A failed DAG does not stop the others."""
     from citylake.services import airflow
     from orchestration.api import AirflowAPI
+    from orchestration.defaults import BACKGROUND_TAG
     from orchestration.run import run_day
 
     api = AirflowAPI.for_settings(settings)
@@ -122,9 +127,10 @@ def run_through_scheduler(settings: Settings, dag: str | None = None):
                                                           for e in errors))
     dags = {d["dag_id"]: d for d in api.dags()}
     if dag:
-        if dag not in dags:
-            raise SystemExit(f"no DAG {dag!r}; there are: {', '.join(sorted(dags))}")
-        roots = [dag]
+        roots = [dag] if isinstance(dag, str) else list(dag)
+        unknown = [d for d in roots if d not in dags]
+        if unknown:
+            raise SystemExit(f"no DAG {', '.join(map(repr, unknown))}; there are: {', '.join(sorted(dags))}")
     else:
         roots = [d for d, info in dags.items() if any(t["name"] == "ingestion" for t in info["tags"])]
     # whatever the scheduler starts meanwhile is followed: the runs the roots' Assets set off, and a
@@ -133,6 +139,11 @@ def run_through_scheduler(settings: Settings, dag: str | None = None):
     paused = [d for d in [*roots, *followers] if dags[d]["is_paused"]]
     if paused:
         print(f"    paused, so not run: {', '.join(paused)}")
+    # minutes-long DAGs (the forecasts) run from their Assets all the same; the day does not wait for them
+    background = [d for d in followers if any(t["name"] == BACKGROUND_TAG for t in dags[d]["tags"])]
+    if background:
+        print(f"    run by the scheduler in the background, not waited for: {', '.join(background)}")
+        followers = [d for d in followers if d not in background]
     day = run_day(api, [r for r in roots if r not in paused], [f for f in followers if f not in paused],
                   airflow.home(settings) / "logs")
     for line in day.summary():
@@ -188,6 +199,10 @@ def cmd_models(settings: Settings, args) -> None:
     t = _step(f"Vision models in {models.models_dir()}")
     for name, path in models.ensure_all(progress=lambda line: print(f"    {line}", flush=True)).items():
         print(f"    {name:<14} {path}  sha256 {models.MODELS[name].onnx_sha256[:12]}… ok", flush=True)
+    from vision.quantize import ensure_int8  # derived from coco_detector: `citylake vision`'s default
+
+    path = ensure_int8(progress=lambda line: print(f"    {line}", flush=True))
+    print(f"    {'coco_int8':<14} {path}  (static QDQ, rebuilt when its recipe changes) ok", flush=True)
     print(f"    done in {time.monotonic() - t:.1f}s")
 
 
@@ -211,7 +226,7 @@ LAZY_ARGUMENTS = {"stream": "ingestion.stream.consumer", "vision": "vision.runne
 
 def _arguments(name: str, command: argparse.ArgumentParser) -> None:
     if name == "run":
-        command.add_argument("dag", nargs="?", help="one DAG id (default: every source's and the cameras')")
+        command.add_argument("dag", nargs="*", help="DAG ids (default: every source's and the cameras')")
 
 
 def dispatch(prog: str, description: str | None, commands: dict, lazy_arguments: dict[str, str],

@@ -10,6 +10,9 @@ OWNER = "data-platform"
 # the warehouse at a time
 SPARK_POOL = "spark"
 WAREHOUSE_POOL = "warehouse"
+# a DAG that runs for minutes under the scheduler (the forecasts): a day's run (`citylake run`, the
+# demo) does not wait for it, the scheduler runs it from its Assets all the same
+BACKGROUND_TAG = "background"
 
 
 def default_args(retries: int | None = None) -> dict:

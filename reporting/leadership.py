@@ -16,7 +16,9 @@ import duckdb
 import plotly.offline
 import pyarrow as pa
 
+from reporting import infrastructure_section
 from reporting.camera_sections import CAMERA_SECTIONS, ward_map_section
+from reporting.centre_sections import centre_sections
 from reporting.sections import SECTIONS, SectionResult, mart_exists, run
 from reporting.style import month_label, number
 from reporting.template import GEO_ASSETS_STUB, render_page
@@ -37,14 +39,16 @@ class Report:
 
 
 def build_report(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE,
-                 freshness: pa.Table | None = None) -> Path:
+                 freshness: pa.Table | None = None, centre=None, infrastructure: pa.Table | None = None) -> Path:
     """Write ``out_dir/leadership_report.html`` from the marts in ``duckdb_path`` and the freshness
-    check's result; returns its path."""
-    return render(duckdb_path, out_dir, title, freshness).path
+    check's result; returns its path. ``centre`` (settings) adds the simulation and forecasting
+    centre's sections from that lakehouse's gold tables; ``infrastructure`` the infrastructure
+    analyses per ward (``infrastructure_section.ward_table``)."""
+    return render(duckdb_path, out_dir, title, freshness, centre, infrastructure).path
 
 
 def render(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE,
-           freshness: pa.Table | None = None) -> Report:
+           freshness: pa.Table | None = None, centre=None, infrastructure: pa.Table | None = None) -> Report:
     """As build_report, and also says which sections had no data and which sources are late."""
     # read-only: a publication replaces the file whole, and this reader keeps the version it opened;
     # nothing published yet: every section says so
@@ -57,14 +61,24 @@ def render(duckdb_path: Path, out_dir: Path, title: str = DEFAULT_TITLE,
         cameras = [run(con, section) for section in CAMERA_SECTIONS]
         results += [r for r in cameras if r.status not in ("missing", "empty")]
         ward_map = run(con, ward_map_section(con))
+        # the centre's answers once their DAGs published them; left out before that
+        analytics = centre_sections(con, centre) if centre is not None else []
+        infra = None
+        if infrastructure is not None:   # left out (not "no data") until the analyses have run
+            con.register(infrastructure_section.MART, infrastructure)
+            infra = run(con, infrastructure_section.SECTION)
         freshness = _freshness(con)
         data_through = _data_through(con)
     cards = [_card(result) for result in results] + [_card(ward_map, wide=True)]
-    empty = [r.section.mart for r in [*results, ward_map] if r.status != "ok"]
+    if infra is not None:
+        cards.append(_card(infra, wide=True))
+    cards += [_card(result, wide=wide) for result, wide in analytics]
+    results += [result for result, _ in analytics]
+    empty = [r.section.mart for r in [*results, ward_map, *([infra] if infra else [])] if r.status != "ok"]
     html = render_page(
         title=title, built_at=datetime.now(LOCAL_TZ).strftime("%H:%M ngày %d/%m/%Y"),
         data_through=data_through, freshness=freshness, empty=empty,
-        kpis=[kpi for r in results for kpi in r.kpis], cards=cards,
+        kpis=[kpi for r in [*results, *([infra] if infra else [])] for kpi in r.kpis], cards=cards,
         geo_assets_stub=GEO_ASSETS_STUB, plotly_js=plotly.offline.get_plotlyjs())
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / REPORT_FILE
@@ -86,7 +100,7 @@ def _card(result: SectionResult, wide: bool = False) -> dict:
                                      div_id=f"chart-{section.mart}", default_width="100%",
                                      default_height=f"{height}px")
     return {"mart": section.mart, "title": section.title, "note": section.note, "status": result.status,
-            "reason": result.reason, "html": html, "wide": wide}
+            "reason": result.reason, "html": html, "wide": wide, "source": section.source}
 
 
 def _freshness(con: duckdb.DuckDBPyConnection) -> dict | None:

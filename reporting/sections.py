@@ -39,6 +39,7 @@ class Section:
     sql: str
     chart: Callable[[pd.DataFrame], go.Figure]
     kpis: Callable[[pd.DataFrame], list[Kpi]] = lambda df: []
+    source: str | None = None     # where the data comes from, when not main.<mart> (a gold table)
 
 
 @dataclass

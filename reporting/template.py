@@ -107,7 +107,7 @@ PAGE = """<!DOCTYPE html>
       <div class="nodata" data-mart="{{ card.mart }}">Không có dữ liệu · no data: <code>{{ card.mart }}</code>
         <br><small>{{ card.reason }}</small></div>
       {% endif %}
-      <p class="source">Nguồn · Source: <code>main.{{ card.mart }}</code></p>
+      <p class="source">Nguồn · Source: <code>{{ card.source or 'main.' ~ card.mart }}</code></p>
     </section>
     {% endfor %}
   </div>

@@ -24,6 +24,9 @@ command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 dpkg -s gir1.2-gst-rtsp-server-1.0 >/dev/null 2>&1 || apt_packages+=(gir1.2-gst-rtsp-server-1.0)
 dpkg -s gstreamer1.0-plugins-good >/dev/null 2>&1 || apt_packages+=(gstreamer1.0-plugins-good)
 dpkg -s python3-gi >/dev/null 2>&1 || apt_packages+=(python3-gi)
+# the infrastructure owners' registries are PostGIS databases (pgRouting for street routing)
+dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || apt_packages+=(postgresql-15-postgis-3)
+dpkg -s postgresql-15-pgrouting >/dev/null 2>&1 || apt_packages+=(postgresql-15-pgrouting)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "setup: missing system packages: ${apt_packages[*]} (run as root or install them)" >&2

@@ -5,7 +5,9 @@ Vietnamese text in NFC; the silver columns as Spark SQL expressions over that ro
 only as a salted pseudonym; pre-2025 wards mapped to the 2025 wards (by code, else by ward and
 district name); source values mapped to English enumerations; and every row that breaks a rule
 (a required value missing, an unknown enumeration value, a ward not found, a failed check, a
-duplicate business key) sent to ``silver/<domain>/quarantine`` with its reason. Silver is rebuilt
+duplicate business key) sent to ``silver/<domain>/quarantine`` with its reason. Where a table's
+ward is optional (``required: false``), a ward the source gave but that is not found keeps its row
+in silver and says so in ``ward_issue`` (null when the ward was found or none was given). Silver is rebuilt
 from bronze on every run and each table replaced in one Delta commit, so reruns agree.
 
 (The Health department keeps its own job, ``health_silver``: facility de-duplication and the
@@ -61,11 +63,19 @@ def _with_wards(df: DataFrame, ward: dict, wards: DataFrame) -> DataFrame:
         by_name = wards.join(unique, "old_ward_name").select(*name_cols)
         cond = F.col(ward["name"]) == F.col("_wn")
     joined = joined.join(F.broadcast(by_name), cond, "left")
-    return (joined.withColumn("ward_code_2025", F.coalesce("_w1", "_w2"))
-            .withColumn("ward_name_2025", F.coalesce("_n1", "_n2"))
-            .withColumn("source_ward_code", F.col(ward["code"]))
-            .withColumn("_source_ward_name", F.col(ward["name"]))
-            .drop("_wc", "_w1", "_n1", "_wn", "_w2", "_n2", "_dn"))
+    joined = (joined.withColumn("ward_code_2025", F.coalesce("_w1", "_w2"))
+              .withColumn("ward_name_2025", F.coalesce("_n1", "_n2"))
+              .withColumn("source_ward_code", F.col(ward["code"]))
+              .withColumn("_source_ward_name", F.col(ward["name"]))
+              .drop("_wc", "_w1", "_n1", "_wn", "_w2", "_n2", "_dn"))
+    # a ward given but not found is said so, never turned into a silent null
+    given = F.col("source_ward_code").isNotNull() | F.col("_source_ward_name").isNotNull()
+    return joined.withColumn("ward_issue", F.when(F.col("ward_code_2025").isNull() & given, _ward_not_found()))
+
+
+def _ward_not_found() -> F.Column:
+    return F.concat(F.lit("ward not found: code="), F.coalesce("source_ward_code", F.lit("∅")),
+                    F.lit(", name="), F.coalesce("_source_ward_name", F.lit("∅")))
 
 
 def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: DataFrame | None,
@@ -81,7 +91,7 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
     for target, expr in spec.pseudonymise.items():  # a column, or an expression (e.g. only for some rows)
         value = F.expr(expr).cast("string")
         df = df.withColumn(target, F.when(value.isNotNull(), F.sha2(F.concat(F.lit(salt), value), 256)))
-    ward_cols = ["ward_code_2025", "ward_name_2025", "source_ward_code"] if spec.ward else []
+    ward_cols = ["ward_code_2025", "ward_name_2025", "source_ward_code", "ward_issue"] if spec.ward else []
     key_text = F.concat_ws("|", *[F.col(k).cast("string") for k in cfg.key]).alias("_source_key")
     shaped = df.select(
         *[F.expr(expr).alias(name) for name, expr in spec.columns.items()],
@@ -94,9 +104,7 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
     checks += [(F.col(f"_raw_{c}").isNotNull() & F.col(c).isNull(),
                 F.concat(F.lit(f"unknown {c}: "), F.col(f"_raw_{c}"))) for c in spec.enums]
     if spec.ward and spec.ward.get("required", True):
-        checks.append((F.col("ward_code_2025").isNull(),
-                       F.concat(F.lit("ward not found: code="), F.coalesce("source_ward_code", F.lit("∅")),
-                                F.lit(", name="), F.coalesce("_source_ward_name", F.lit("∅")))))
+        checks.append((F.col("ward_code_2025").isNull(), _ward_not_found()))
     checks += [(~F.expr(predicate), F.lit(f"check failed: {name} ({predicate})"))
                for name, predicate in spec.checks.items()]
     source_key = [name for name, expr in spec.columns.items() if expr.strip() in cfg.key] or ["_source_key"]

@@ -1,4 +1,4 @@
-"""Text clean-up shared by silver jobs: Vietnamese in NFC, trimmed, blanks as null."""
+"""Text clean-up shared by silver jobs: invisible characters out, Vietnamese in NFC, trimmed, blanks as null."""
 from __future__ import annotations
 
 import unicodedata
@@ -10,9 +10,32 @@ from pyspark.sql import functions as F
 from pyspark.sql.functions import pandas_udf
 from pyspark.sql.types import StringType
 
+# Characters that change how text reads without being seen: a name that looks like "Bệnh viện A" but
+# is not equal to it, or whose letters a bidi override shows in another order (Trojan Source). Bidi
+# embeddings, overrides and isolates, the directional marks, and the zero-width characters.
+BIDI = {*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C}
+ZERO_WIDTH = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF}
+
+
+# control characters (all below U+00A0), except white space (tab, new line, …): that is collapsed
+# to one space instead
+CONTROL = {c for c in range(0xA0) if unicodedata.category(chr(c)) == "Cc" and not chr(c).isspace()}
+STRIP = dict.fromkeys(CONTROL | BIDI | ZERO_WIDTH)
+
+
+def clean_text(value: str | None) -> str | None:
+    """Invisible characters removed, then NFC with white space collapsed; blank → None.
+
+    Stripped before normalising: a zero-width character between a letter and its accent would
+    otherwise keep them from composing.
+    """
+    if value is None:
+        return None
+    return " ".join(unicodedata.normalize("NFC", value.translate(STRIP)).split()) or None
+
 
 def _nfc_values(values: pd.Series) -> pd.Series:
-    return values.map(lambda v: None if v is None else (" ".join(unicodedata.normalize("NFC", v).split()) or None))
+    return values.map(clean_text)
 
 
 @cache
@@ -23,7 +46,8 @@ def _nfc_udf(remote: bool):
 
 
 def nfc(column: str | Column) -> Column:
-    """Unicode NFC with white space collapsed; empty strings become null."""
+    """:func:`clean_text` on a column: no control, bidi or zero-width characters; NFC; white space
+    collapsed; empty strings become null."""
     from pyspark.sql.utils import is_remote
 
     return _nfc_udf(is_remote())(F.col(column) if isinstance(column, str) else column)

@@ -56,12 +56,16 @@ class ServedPageLog(PageLog):
 
 
 @contextmanager
-def loopback_page(url: str, width: int = 1440, height: int = 900):
+def loopback_page(url: str, width: int = 1440, height: int = 900, webgl: bool = False):
     """A page of one of the deployment's own servers; every request off this machine is refused
-    (and kept in the log, so a test can say none was made)."""
+    (and kept in the log, so a test can say none was made). ``webgl``: software WebGL (SwiftShader)
+    for pages that draw with it, such as the MapLibre map."""
     log = ServedPageLog()
+    args = ([a for a in CHROMIUM_ARGS if a != "--disable-gpu"]
+            + ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+            if webgl else CHROMIUM_ARGS)
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         context = browser.new_context(viewport={"width": width, "height": height})
         context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]|data:|blob:|about:)"),
                       lambda route: route.abort())

@@ -167,3 +167,18 @@ def warehouse(warehouse_build):
     mp.setenv("CITYLAKE_LAKEHOUSE", str(WAREHOUSE_LAKEHOUSE))
     yield Settings(), warehouse_build
     mp.undo()
+
+
+# -- the simulation and forecasting centre: a small published warehouse of synthetic marts --
+
+CENTRE_RUN_DIR = TEST_RUN_DIR / "centre"
+
+
+@pytest.fixture(scope="module")
+def centre(airflow_db):
+    """A run folder of its own with a published warehouse the centre's DAGs can forecast from (years of
+    synthetic months); the process's settings point at it for the module."""
+    from centre_warehouse import centre_run_dir
+
+    with centre_run_dir(CENTRE_RUN_DIR) as settings:
+        yield settings

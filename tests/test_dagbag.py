@@ -28,7 +28,7 @@ def test_no_import_errors():
     bag = _dagbag()
     assert bag.import_errors == {}, bag.import_errors
     assert {"warehouse_marts", "transport_marts", "open_data_portal", "leadership_report", "camera_analytics",
-            "source_freshness", "ingest_health"} <= set(bag.dag_ids)
+            "source_freshness", "ingest_health", "forecasts", "growth_scenarios", "site_selection"} <= set(bag.dag_ids)
 
 
 def test_dags_are_documented_tagged_and_unpaused_without_a_past_start():
@@ -60,7 +60,7 @@ def test_every_outlet_sits_downstream_of_an_audit():
 def test_consumers_wait_only_on_assets_some_task_updates_after_its_audit():
     bag = _dagbag()
     produced = {a.uri for dag in bag.dags.values() for task in dag.tasks for a in task.outlets}
-    for dag_id in ("warehouse_marts", "transport_marts", "leadership_report", "open_data_portal"):
+    for dag_id in ("warehouse_marts", "transport_marts", "leadership_report", "open_data_portal", "forecasts"):
         condition = bag.dags[dag_id].timetable.asset_condition
         waited = {a.uri for a in condition.objects} if hasattr(condition, "objects") else {condition.uri}
         assert waited and waited <= produced, (dag_id, waited - produced)
@@ -113,3 +113,34 @@ def test_every_source_has_its_own_dag_with_backfill_and_spark_in_its_pool():
     assert {a.uri for a in marts.timetable.asset_condition.objects} == {a.uri for a in department_silver_assets()}
     assert not any("cameras" in a.uri for a in marts.timetable.asset_condition.objects)
     assert bag.dags["source_freshness"].get_task("check_source_freshness").retries == 0
+
+
+def test_the_centres_dags_publish_gold_only_after_their_audit():
+    """Forecasts weekly and on the marts they read; scenarios and sites on demand with their
+    parameters; each publishes its gold tables (its only outlets) from a task after its audit."""
+    from airflow.sdk.definitions.timetables.assets import AssetOrTimeSchedule
+
+    from analytics.forecasting.series import SERIES
+    from orchestration.assets import FORECAST_ASSETS, SCENARIO_ASSETS, SITING_ASSETS
+
+    bag = _dagbag()
+    forecasts = bag.dags["forecasts"]
+    assert isinstance(forecasts.timetable, AssetOrTimeSchedule)
+    assert forecasts.timetable.timetable.expression == "0 2 * * 1"             # weekly
+    assert "background" in forecasts.tags            # minutes long: a day's run does not wait for it
+    assert {a.uri for a in forecasts.timetable.asset_condition.objects} == {
+        f"citylake://warehouse/{m}" for m in {d.mart for d in SERIES} | {"dim_calendar"}}
+    assert bag.dags["growth_scenarios"].params["scenario_file"] == "baseline.yaml"
+    assert bag.dags["site_selection"].params["ks"] == [100, 200, 300]
+    assert {"radius_m", "budget"} <= set(bag.dags["site_selection"].params)
+    for dag_id, audit, publish, assets in (
+            ("forecasts", "audit_forecasts", "publish_forecasts", FORECAST_ASSETS),
+            ("growth_scenarios", "audit_scenario", "publish_scenario", SCENARIO_ASSETS),
+            ("site_selection", "audit_sites", "publish_sites", SITING_ASSETS)):
+        dag = bag.dags[dag_id]
+        if dag_id != "forecasts":
+            assert dag.schedule is None and type(dag.timetable).__name__ == "NullTimetable", dag_id
+        outlets = {t.task_id: {a.uri for a in t.outlets} for t in dag.tasks if t.outlets}
+        assert outlets == {publish: {a.uri for a in assets}}, dag_id
+        assert dag.get_task(publish).upstream_task_ids == {audit}
+        assert all(a.uri.startswith("citylake://gold/") for a in assets)

@@ -138,3 +138,17 @@ def test_run_writes_the_three_tables_and_says_what_it_skipped(tmp_path, cal):
     assert set(choice["unique_id"]) == set(forecasts["unique_id"])
     assert {"mase", "smape", "mase_seasonal_naive", "smape_seasonal_naive"} <= set(metrics.columns)
     assert metrics.groupby(["series_set", "unique_id"])["is_chosen"].sum().eq(1).all()
+
+
+def test_amounts_in_vnd_and_a_few_school_years_still_forecast(cal):
+    """Charter capital (1e12 VND) once failed the non-negative reconciliation, and 9 school years
+    failed ETS on its 4-year backtest window: both series sets are forecast."""
+    marts = synthetic_marts()
+    capital = forecast_definition(registry()["charter_capital_by_section"], marts, cal).forecasts
+    city = capital[capital["level"] == "city"].set_index("ds")["yhat"]
+    sections = capital[capital["level"] != "city"].groupby("ds")["yhat"].sum()
+    np.testing.assert_allclose(sections.loc[city.index], city, rtol=1e-6)
+    assert city.min() > 1e9 and (capital["hi_95"] >= capital["yhat"]).all()
+    pupils = forecast_definition(registry()["pupils_by_level"], marts, cal)
+    assert "AutoETS" not in set(pupils.metrics["model"])
+    assert len(pupils.forecasts) == 5 * 4 and pupils.forecasts["yhat"].gt(0).all()

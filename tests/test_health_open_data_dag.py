@@ -81,7 +81,9 @@ def test_dag_publishes_both_datasets_with_metadata(deployment):
     runs = run_chain()
     for dag_id, (state, tasks) in runs.items():
         assert state == "success", (dag_id, tasks)
-        assert set(tasks.values()) == {"success"}, (dag_id, tasks)
+        # the chosen sites wait for site_selection (on demand): their publication is skipped
+        expected = {"publish_siting": "skipped"} if dag_id == "open_data_portal" else {}
+        assert {t: s for t, s in tasks.items() if s != "success"} == expected, (dag_id, tasks)
     packages = _packages(api)
     facilities = packages["co-so-kham-chua-benh"]
     extras = {e["key"]: e["value"] for e in facilities["extras"]}
@@ -183,6 +185,8 @@ def test_failed_silver_audit_stops_before_anything_is_published(deployment, heal
         with psycopg.connect(health_source) as conn:
             conn.execute("""UPDATE yte.chung_chi_hanh_nghe SET ho_ten = 'Nguyễn Văn An', ngay_cap_nhat = now()
                             WHERE id = (SELECT min(id) FROM yte.chung_chi_hanh_nghe)""")
+        # the shared warehouse is left as it was found: the corrected name through silver again
+        assert run_dag("ingest_health")[0] == "success"
 
 
 def test_failed_mart_audit_leaves_yesterdays_marts_in_place(deployment):

@@ -43,6 +43,15 @@ def _published(settings) -> tuple[str, dict[str, int]]:
     return hashlib.sha256(path.read_bytes()).hexdigest(), rows
 
 
+def _followed(api: AirflowAPI, but: str | None = None) -> list[str]:
+    """The DAGs a day's run waits for: all but the root and the background ones (the forecasts), as
+    `citylake run` does."""
+    from orchestration.defaults import BACKGROUND_TAG
+
+    return [d["dag_id"] for d in api.dags()
+            if d["dag_id"] != but and not any(t["name"] == BACKGROUND_TAG for t in d["tags"])]
+
+
 @pytest.fixture(scope="module")
 def live(warehouse, ckan, mqtt):
     """The live Airflow and Spark Connect over the shared warehouse, with camera tables in it."""
@@ -56,7 +65,7 @@ def live(warehouse, ckan, mqtt):
         from simulators import camera_feed
 
         camera_feed.run(settings, hours=0.25, vision_frames=4, say=lambda line: None)
-        day = run_day(api, ["camera_analytics"], [d["dag_id"] for d in api.dags()], log_folder,
+        day = run_day(api, ["camera_analytics"], _followed(api), log_folder,
                       say=lambda line: None)
         assert day.ok, day.summary()
     yield settings, api, log_folder
@@ -83,7 +92,7 @@ def test_a_source_run_sets_off_marts_report_and_portal_through_the_scheduler(liv
     settings, api, log_folder = live
     report = settings.reports_dir / "leadership_report.html"
     before = report.stat().st_mtime if report.exists() else 0.0
-    day = run_day(api, ["ingest_health"], [d["dag_id"] for d in api.dags() if d["dag_id"] != "ingest_health"],
+    day = run_day(api, ["ingest_health"], _followed(api, but="ingest_health"),
                   log_folder, say=lambda line: None)
     assert day.ok, day.summary()
     followed = {dag_id: run["run_type"] for (dag_id, _), run in day.runs.items() if dag_id != "ingest_health"}
@@ -99,6 +108,50 @@ def test_a_source_run_sets_off_marts_report_and_portal_through_the_scheduler(liv
     assert portal.action.package_show(id="co-so-kham-chua-benh")["num_resources"] >= 2
 
 
+def test_a_failed_dag_beside_healthy_ones_stops_only_itself(live, capsys):
+    """`citylake run` of Health and of an Inspection whose source table has gone: Inspection fails,
+    Health and everything its Assets set off (marts, report, portal) still run; the run ends with the
+    failure, its log, and a non-zero exit."""
+    import argparse
+
+    import psycopg
+
+    from orchestration.cli import cmd_run
+
+    settings, api, log_folder = live
+    with psycopg.connect(settings.pg_dsn("inspection_dept"), autocommit=True) as conn:
+        conn.execute("ALTER TABLE thanhtra.ket_luan RENAME TO ket_luan_mat")
+    since = dt.datetime.now(dt.UTC).isoformat()
+    try:
+        with pytest.raises(SystemExit) as exit:
+            cmd_run(settings, argparse.Namespace(dag=["ingest_inspection", "ingest_health"]))
+    finally:
+        with psycopg.connect(settings.pg_dsn("inspection_dept"), autocommit=True) as conn:
+            conn.execute("ALTER TABLE thanhtra.ket_luan_mat RENAME TO ket_luan")
+    out = capsys.readouterr().out
+    message = str(exit.value.code)
+    assert exit.value.code not in (None, 0) and message.startswith("citylake run: 1 of ")
+    assert "(ingest_inspection); the others ran" in message
+    log = log_folder / "dag_id=ingest_inspection"
+    failure = next(line.strip() for line in message.splitlines() if line.startswith("  "))
+    assert failure.startswith("ingest_inspection: extract_inspection failed; its log: " + str(log))
+    log_file = failure.rsplit("its log: ", 1)[1]
+    assert "ket_luan" in open(log_file).read()  # the log named is the one that says why
+    assert failure in out  # and the summary printed says it too
+    # the healthy source and what its Assets set off all ran, by the scheduler, to the end
+    runs = {dag_id: api.runs(dag_id, since=since) for dag_id in (
+        "ingest_health", "ingest_inspection", "warehouse_marts", "leadership_report", "open_data_portal")}
+    assert {d: {r["state"] for r in rs} for d, rs in runs.items()} == {
+        "ingest_health": {"success"}, "ingest_inspection": {"failed"}, "warehouse_marts": {"success"},
+        "leadership_report": {"success"}, "open_data_portal": {"success"}}
+    assert {r["run_type"] for d in ("warehouse_marts", "leadership_report", "open_data_portal")
+            for r in runs[d]} == {"asset_triggered"}
+    states = {t["task_id"]: t["state"] for t in api.task_instances("ingest_inspection",
+                                                                   runs["ingest_inspection"][0]["dag_run_id"])}
+    assert states == {"extract_inspection": "failed", "build_inspection_silver": "upstream_failed",
+                      "audit_inspection_silver": "upstream_failed"}
+
+
 def test_pause_and_unpause_through_the_api(live):
     _, api, _ = live
     assert api.set_paused("source_freshness", True)["is_paused"] is True
@@ -112,9 +165,21 @@ def test_pause_and_unpause_through_the_api(live):
 
 
 def test_up_starts_again_a_scheduler_that_crashed(live):
+    """Killed mid-run: at the next start its run is marked failed and its temporary files go."""
     import signal
 
     settings, api, _ = live
+    run = api.trigger("warehouse_marts")["dag_run_id"]
+    deadline = time.monotonic() + 300
+    while api.run("warehouse_marts", run)["state"] != "running" and time.monotonic() < deadline:
+        time.sleep(1)
+    assert api.run("warehouse_marts", run)["state"] == "running"
+    # what a killed publication and a killed build leave: a half-written copy, a staging WAL
+    leftovers = [settings.warehouse_duckdb.with_name(f".{settings.warehouse_duckdb.name}.0badc0de.tmp"),
+                 staging_path(settings, "transport_marts").with_suffix(".duckdb.wal")]
+    for path in leftovers:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"left by a killed task")
     pid = int(airflow.pidfile(settings, "scheduler").read_text())
     os.killpg(os.getpgid(pid), signal.SIGKILL)
     deadline = time.monotonic() + 60
@@ -122,7 +187,12 @@ def test_up_starts_again_a_scheduler_that_crashed(live):
         time.sleep(0.5)
     assert airflow.status(settings) == {"api-server": True, "scheduler": False, "dag-processor": True,
                                         "triggerer": True}
-    assert airflow.start(settings) == ["scheduler"]  # what `citylake up` does: the others are left alone
+    said = []
+    assert airflow.start(settings, say=said.append) == ["scheduler"]  # what `citylake up` does
+    stale = api.run("warehouse_marts", run)
+    assert stale["state"] == "failed" and "left running by a scheduler that had stopped" in stale["note"]
+    assert not [p for p in leftovers if p.exists()]
+    assert f"warehouse_marts {run} (was running)" in said[0] and str(leftovers[0]) in said[1]
     restarted = dt.datetime.now(dt.UTC)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -205,9 +275,10 @@ def test_the_ui_lists_the_dags_with_their_successful_runs(live):
 
 def test_notebooks_open_and_run_in_jupyterlab(live):
     settings, _, _ = live
+    notebook = "01_businesses_and_land_duckdb.ipynb"
+    as_committed = (jupyter.NOTEBOOKS / notebook).read_bytes()   # the lab autosaves the outputs into it
     jupyter.start(settings)
     try:
-        notebook = "01_businesses_and_land_duckdb.ipynb"
         with loopback_page(f"{jupyter.url(settings)}/tree/{notebook}?token={jupyter.token(settings)}",
                            height=1200) as (page, log):
             page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jp-Cell').length > 5",
@@ -216,7 +287,8 @@ def test_notebooks_open_and_run_in_jupyterlab(live):
             page.get_by_role("menuitem", name="Run").click()
             page.get_by_text("Run All Cells", exact=True).click()
             # tables and charts drawn: the kernel has the project's packages and reads this lakehouse
-            page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output table').length >= 3 && "
+            # its two DataFrames and two plotly charts (the notebook's own cells, all run)
+            page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output table').length >= 2 && "
                                    "document.querySelectorAll('.jp-OutputArea-output svg.main-svg').length >= 2",
                                    timeout=300_000)
             errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
@@ -225,6 +297,7 @@ def test_notebooks_open_and_run_in_jupyterlab(live):
         assert log.outside == []
     finally:
         jupyter.stop(settings)
+        (jupyter.NOTEBOOKS / notebook).write_bytes(as_committed)
 
 
 def test_every_delta_table_in_the_lakehouse_is_in_the_catalogue(live):

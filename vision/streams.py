@@ -36,9 +36,11 @@ def is_live(uri: str) -> bool:
 class Frame:
     camera_id: str
     timestamp: dt.datetime      # observation time (media time for files, wall clock for streams)
-    image: np.ndarray
+    image: np.ndarray | None    # None: a frame grabbed but not decoded (no detection due on it)
     index: int                  # sampled frame number in this source, from 0
     read_at: float              # time.monotonic() when decoded: the start of the frame's lag
+    shape: tuple[int, int] = (0, 0)   # (height, width) of the camera's picture (image may be smaller)
+    thumbnail: np.ndarray | None = None   # small grey frame for the motion gate (set by the runner)
 
 
 @dataclass
@@ -79,13 +81,20 @@ class FrameSource:
     ``max_retries`` consecutive failures (None: forever) make the source give up ("failed").
     ``realtime`` paces a file at its own speed, as a camera would deliver it (default: as fast as
     the consumer takes frames).
+    ``decode_every``: only every Nth sampled frame is decoded into an image; the others are grabbed
+    (their time is known) and yielded without one — converting a frame to BGR costs most of its
+    decoding, and a frame nobody runs the detector on does not need it.
+    ``decode_size`` ((width, height)): decoded images are resized to it at once (the detector's input
+    size): everything after decoding handles a third of the pixels; boxes are still given in the
+    camera's pixels (``Frame.shape``).
     """
 
     def __init__(self, camera_id: str, uri: str | Path, fps: float = 5.0, *, loop: bool = False,
                  realtime: bool = False, max_frames: int | None = None, max_retries: int | None = 5,
                  backoff_s: float = 1.0, backoff_max_s: float = 30.0, timeout_s: float = 10.0,
                  epoch: dt.datetime | None = None,
-                 on_health: Callable[[StreamHealth], None] | None = None):
+                 on_health: Callable[[StreamHealth], None] | None = None,
+                 decode_every: int = 1, decode_size: tuple[int, int] | None = None):
         self.camera_id = camera_id
         self.uri = str(uri)
         self.fps = float(fps)
@@ -96,6 +105,9 @@ class FrameSource:
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
         self.timeout_s = timeout_s
+        if decode_every < 1:
+            raise ValueError("decode_every must be at least 1")
+        self.decode_every, self.decode_size = decode_every, decode_size
         self.live = is_live(self.uri)
         self.epoch = epoch or dt.datetime.now(dt.UTC)
         self.on_health = on_health
@@ -218,10 +230,19 @@ class FrameSource:
                 read.last_pos = pos
                 if next_due is not None and pos + 1e-6 < next_due:
                     continue                                   # between two samples: drop undecoded
-                ok, image = cap.retrieve()
-                if not ok or image is None:
-                    reason = "frame could not be decoded"
-                    break
+                image, shape = None, (0, 0)
+                if read.sampled % self.decode_every == 0 or not read.shape[0]:
+                    ok, image = cap.retrieve()
+                    if not ok or image is None:
+                        reason = "frame could not be decoded"
+                        break
+                    shape = image.shape[:2]
+                    if self.decode_size and (shape[1], shape[0]) != tuple(self.decode_size):
+                        # as the detector would resize it: the same detections, the work moved here
+                        image = cv2.resize(image, self.decode_size, interpolation=cv2.INTER_LINEAR)
+                    read.shape = shape
+                else:
+                    shape = read.shape
                 next_due = (pos if next_due is None else next_due) + period
                 if next_due < pos:                             # a stall: do not burst to catch up
                     next_due = pos + period
@@ -240,7 +261,7 @@ class FrameSource:
                     self.health.frames_sampled += 1
                     self.health.last_frame_at = ts
                 self._report("live")
-                yield Frame(self.camera_id, ts, image, read.sampled, time.monotonic())
+                yield Frame(self.camera_id, ts, image, read.sampled, time.monotonic(), shape)
                 read.sampled += 1
                 if self.max_frames is not None and read.sampled >= self.max_frames:
                     self._report("ended", f"reached max_frames={self.max_frames}")
@@ -266,3 +287,4 @@ class _Progress:
     next_due: float | None = None         # a file: position of the next sample
     last_pos: float = 0.0                 # position of the last decoded frame
     loop_offset: float = 0.0              # seconds of media before this pass (looping files)
+    shape: tuple[int, int] = (0, 0)       # (height, width) of the last decoded image

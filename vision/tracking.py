@@ -73,21 +73,48 @@ class CameraTracker:
     ``max_age_s``: a track survives this long without a matching detection (occlusions, missed
     detections); ``min_hits``: detections before a track gets an id (filters one-frame noise).
     ``min_iou``: the overlap a detection needs with a track's predicted box to continue it.
+
+    When the detector runs on every Nth frame only, :meth:`predict` steps the Kalman filters on
+    the frames between (tracks age and move as they would), and the next :meth:`update` tells
+    norfair how many frames passed (its ``period``), so a detection every N frames keeps a track
+    as alive as one every frame did, and ``min_hits`` still means detections, not frames
+    (``detect_every``: the N, so a new track survives until the next detection).
     """
 
-    def __init__(self, fps: float, *, max_age_s: float = 2.0, min_hits: int = 2, min_iou: float = 0.2):
+    def __init__(self, fps: float, *, max_age_s: float = 2.0, min_hits: int = 2, min_iou: float = 0.2,
+                 detect_every: int = 1):
         self.fps = fps
         hit_max = max(2, round(max_age_s * fps))
         self._tracker = Tracker(distance_function="iou", distance_threshold=1.0 - min_iou,
                                 hit_counter_max=hit_max, initialization_delay=min(min_hits - 1, hit_max - 1))
+        self.min_hits, self.hit_max, self.detect_every = min_hits, hit_max, detect_every
         self.tracks: dict[int, Track] = {}      # every track not yet pruned, live or finished
         self.active: dict[int, Track] = {}
+        self._since = 0                          # frames predicted since the last detection
+
+    def predict(self) -> None:
+        """A frame without detection: the Kalman filters step forward, no detection is matched."""
+        self._tracker.update(None)
+        self._since += 1
+
+    def hold(self, ts: dt.datetime, tracks: list[Track]) -> None:
+        """A frame the motion gate found unchanged: the tracks last seen are still there, as they were
+        (the filters do not step: nothing moved, and a parked car must not age out and be counted
+        again when the scene moves)."""
+        for track in tracks:
+            track.last_seen = ts
 
     def update(self, ts: dt.datetime, detections: list[BoxLike]) -> list[Track]:
         """Feed one frame; returns the tracks matched in this frame (the objects visible now)."""
         nd = [NorfairDetection(np.array([[d.x1, d.y1], [d.x2, d.y2]], dtype=float),
                                scores=np.array([d.score, d.score]), data=d) for d in detections]
-        alive = self._tracker.update(nd or None)
+        # the gap to the next detection (what a new track must survive) is detect_every frames
+        period = max(self.detect_every, self._since + 1)
+        self._since = 0
+        # a new object starts at hit_counter = period and every hit adds 2 × period: a delay of
+        # (min_hits - 1) × period still asks for min_hits detections before an id
+        self._tracker.initialization_delay = min((self.min_hits - 1) * period, self.hit_max - 1)
+        alive = self._tracker.update(nd or None, period=period)
         # norfair keeps a shallow copy of the matched detection: its ``data`` is our object, still
         # referenced when it is from an older frame, so an identity check cannot be fooled
         current = {id(d) for d in detections}

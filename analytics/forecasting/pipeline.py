@@ -108,6 +108,8 @@ def forecast_frame(df: pd.DataFrame, spec: ForecastSpec, features: pd.DataFrame 
 def forecast_definition(defn: SeriesDef, marts: Mapping[str, pa.Table], calendar: pa.Table | None,
                         n_jobs: int = 1) -> ForecastResult:
     bottom = bottom_series(defn, marts)
+    if bottom.empty:        # a mart holding only the current, partial period
+        raise SeriesTooShort(f"no complete period in {defn.mart}")
     y_df, s_df, tags = hierarchical(defn, bottom)
     features = features_for(defn.freq, calendar) if calendar is not None else None
     result = forecast_frame(y_df, defn.spec, features, s_df, tags, n_jobs=n_jobs)
@@ -142,11 +144,11 @@ def forecast_all(marts: Mapping[str, pa.Table], calendar: pa.Table | None, defin
     return tables, skipped
 
 
-def run(settings=None, definitions: Iterable[SeriesDef] = SERIES, n_jobs: int = 1) -> dict[str, str]:
-    """Forecast every series set from the warehouse and overwrite ``gold/forecasting/<table>``; returns
-    what was skipped and why (a missing mart, too short a history)."""
+def build(settings=None, definitions: Iterable[SeriesDef] = SERIES,
+          n_jobs: int = 1) -> tuple[dict[str, pa.Table], dict[str, str]]:
+    """Forecast every series set from the warehouse's marts: the three tables, and what was skipped why
+    (a missing mart, too short a history). Nothing is written."""
     from analytics.warehouse import read_marts
-    from citylake import catalog, delta
     from citylake.settings import Settings
 
     settings = settings or Settings()
@@ -157,8 +159,26 @@ def run(settings=None, definitions: Iterable[SeriesDef] = SERIES, n_jobs: int = 
             marts.update(read_marts([mart], settings))
         except KeyError:
             pass    # forecast_all says which series sets it skipped for it
-    tables, skipped = forecast_all(marts, marts["dim_calendar"], definitions, n_jobs=n_jobs)
+    return forecast_all(marts, marts["dim_calendar"], definitions, n_jobs=n_jobs)
+
+
+def write(tables: Mapping[str, pa.Table], skipped: Mapping[str, str], settings=None) -> dict[str, int]:
+    """Overwrite ``gold/forecasting/<table>`` with ``tables``; returns each table's new Delta version."""
+    from citylake import catalog, delta
+    from citylake.settings import Settings
+
+    settings = settings or Settings()
+    versions = {}
     for name, table in tables.items():
-        delta.write_arrow(table, catalog.gold_uri(settings, DOMAIN, name), mode="overwrite",
-                          schema_mode="overwrite", metadata={"skipped": skipped})
+        uri = catalog.gold_uri(settings, DOMAIN, name)
+        delta.write_arrow(table, uri, mode="overwrite", schema_mode="overwrite", metadata={"skipped": dict(skipped)})
+        versions[name] = delta.table(uri).version()
+    return versions
+
+
+def run(settings=None, definitions: Iterable[SeriesDef] = SERIES, n_jobs: int = 1) -> dict[str, str]:
+    """Forecast every series set from the warehouse and overwrite ``gold/forecasting/<table>``; returns
+    what was skipped and why (a missing mart, too short a history)."""
+    tables, skipped = build(settings, definitions, n_jobs)
+    write(tables, skipped, settings)
     return skipped

@@ -11,6 +11,7 @@ counts at or above zero. Intervals are reconciled under normality from the base 
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import pandas as pd
@@ -23,6 +24,14 @@ def interval_columns(levels: tuple[int, ...]) -> list[str]:
     return [f"{side}_{level}" for level in levels for side in ("lo", "hi")]
 
 
+def _scale(values: pd.Series) -> float:
+    """A power of ten that brings the largest forecast to the order of 1e3 (1 for small counts)."""
+    largest = float(values.abs().max()) if len(values) else 0.0
+    if not math.isfinite(largest) or largest <= 1e4:
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(largest)) - 3)
+
+
 def reconcile(base: pd.DataFrame, s_df: pd.DataFrame, tags: dict, levels: tuple[int, ...],
               nonnegative: bool = True) -> pd.DataFrame:
     """``base`` (unique_id, ds, yhat, lo_<l>, hi_<l>) made coherent: the same columns, plus yhat_base."""
@@ -31,15 +40,20 @@ def reconcile(base: pd.DataFrame, s_df: pd.DataFrame, tags: dict, levels: tuple[
 
     renamed = {"yhat": BASE, **{f"{side}_{lv}": f"{BASE}-{side}-{lv}" for lv in levels for side in ("lo", "hi")}}
     frame = base[["unique_id", "ds", *renamed]].rename(columns=renamed)
+    # the non-negative QP fails on amounts in the 1e12s (charter capital in VND); MinTrace and the
+    # normal intervals are scale-equivariant, so it is solved on values of order 1e3 and scaled back
+    scale = _scale(frame[BASE])
+    frame[list(renamed.values())] = frame[list(renamed.values())] / scale
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = HierarchicalReconciliation([MinTrace(method="wls_struct", nonnegative=nonnegative)]).reconcile(
             Y_hat_df=frame, S_df=s_df, tags=tags, level=list(levels), intervals_method="normality")
     rec = next(c for c in out.columns if c.startswith(f"{BASE}/") and not c.endswith(tuple(f"-{lv}" for lv in levels)))
-    result = pd.DataFrame({"unique_id": out["unique_id"], "ds": out["ds"], "yhat": out[rec], "yhat_base": out[BASE]})
+    result = pd.DataFrame({"unique_id": out["unique_id"], "ds": out["ds"], "yhat": out[rec] * scale,
+                           "yhat_base": out[BASE] * scale})
     for lv in levels:
         for side in ("lo", "hi"):
-            result[f"{side}_{lv}"] = out[f"{rec}-{side}-{lv}"]
+            result[f"{side}_{lv}"] = out[f"{rec}-{side}-{lv}"] * scale
     if nonnegative:
         cols = ["yhat", *interval_columns(levels)]
         result[cols] = result[cols].clip(lower=0)

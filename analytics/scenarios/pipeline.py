@@ -45,11 +45,11 @@ def run_scenarios(scenarios: Iterable[tuple[Path | None, Scenario]], cal: Calibr
     return {name: pa.Table.from_pandas(frame, preserve_index=False) for name, frame in tables.items()}
 
 
-def run(settings=None, files: Iterable[Path] | None = None, marts: Mapping[str, pa.Table] | None = None) -> dict:
-    """Run the scenario files (all of ``analytics/scenarios/scenarios/`` by default) and overwrite the
-    ``gold/scenarios`` tables; returns the tables."""
+def build(settings=None, files: Iterable[Path] | None = None,
+          marts: Mapping[str, pa.Table] | None = None) -> dict[str, pa.Table]:
+    """Run the scenario files (all of ``analytics/scenarios/scenarios/`` by default) on a calibration
+    from the warehouse's marts: the result tables. Nothing is written."""
     from analytics.warehouse import read_marts
-    from citylake import catalog, delta
     from citylake.settings import Settings
 
     settings = settings or Settings()
@@ -60,7 +60,52 @@ def run(settings=None, files: Iterable[Path] | None = None, marts: Mapping[str, 
             marts |= read_marts(MARTS[4:], settings)
         except KeyError:
             pass                       # no camera counts yet: the scenarios' default motorbike share
-    tables = run_scenarios(scenarios, calibrate(marts))
+    return run_scenarios(scenarios, calibrate(marts))
+
+
+def run(settings=None, files: Iterable[Path] | None = None, marts: Mapping[str, pa.Table] | None = None) -> dict:
+    """Run the scenario files (all of ``analytics/scenarios/scenarios/`` by default) and overwrite the
+    ``gold/scenarios`` tables; returns the tables."""
+    from citylake import catalog, delta
+    from citylake.settings import Settings
+
+    settings = settings or Settings()
+    tables = build(settings, files, marts)
     for name, table in tables.items():
         delta.write_arrow(table, catalog.gold_uri(settings, DOMAIN, name), mode="overwrite", schema_mode="overwrite")
     return tables
+
+
+def write_merged(tables: Mapping[str, pa.Table], settings=None) -> dict[str, int]:
+    """Publish the results of some scenarios beside those of the others: their rows in ``ward_results``
+    and ``calibration_check`` replaced (one overwrite commit each, the Delta history keeps the earlier
+    ones), and one row per run appended to ``runs`` — the resolved assumptions, their hash and the
+    ``ward_results`` version holding these results, so every answer ever given can be read back beside
+    the exact assumptions behind it. Returns each table's new Delta version."""
+    import pyarrow.compute as pc
+
+    from citylake import catalog, delta
+    from citylake.settings import Settings
+
+    settings = settings or Settings()
+    names = pa.array(sorted(set(tables["runs"]["scenario"].to_pylist())))
+    versions: dict[str, int] = {}
+    for name in ("ward_results", "calibration_check"):
+        if name not in tables:
+            continue
+        uri = catalog.gold_uri(settings, DOMAIN, name)
+        table = tables[name]
+        if delta.exists(uri):
+            kept = delta.read_arrow(uri)
+            kept = kept.filter(pc.invert(pc.is_in(kept["scenario"], value_set=names)))
+            table = pa.concat_tables([kept, table], promote_options="permissive")
+        delta.write_arrow(table, uri, mode="overwrite", schema_mode="overwrite")
+        versions[name] = delta.table(uri).version()
+    runs = tables["runs"]
+    runs = runs.append_column("ward_results_version", pa.array([versions["ward_results"]] * runs.num_rows, pa.int64()))
+    uri = catalog.gold_uri(settings, DOMAIN, "runs")
+    if delta.exists(uri):
+        runs = pa.concat_tables([delta.read_arrow(uri), runs], promote_options="permissive")
+    delta.write_arrow(runs, uri, mode="overwrite", schema_mode="overwrite")
+    versions["runs"] = delta.table(uri).version()
+    return versions

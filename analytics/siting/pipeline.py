@@ -47,12 +47,12 @@ def choose_sites(demand: pa.Table, candidates: pa.Table, ks: Iterable[int] = (10
     return sites, summary.set_column(summary.schema.get_field_index("budget"), "budget", budget)
 
 
-def run(settings=None, ks: Iterable[int] = (100, 200, 300), radius_m: float = 1000.0, budget: float | None = None,
-        extra_candidates: pa.Table | None = None, bound: str = "lp", time_limit: float = 120.0,
-        weights: DemandWeights | None = None) -> pa.Table:
-    """Choose the sites from the warehouse's marts and overwrite ``gold/siting/{sites, summary}``."""
+def build(settings=None, ks: Iterable[int] = (100, 200, 300), radius_m: float = 1000.0, budget: float | None = None,
+          extra_candidates: pa.Table | None = None, bound: str = "lp", time_limit: float = 120.0,
+          weights: DemandWeights | None = None) -> dict[str, pa.Table]:
+    """Choose the sites from the warehouse's marts: ``{"sites": …, "summary": …}``, each row with the
+    run's id and time. Nothing is written."""
     from analytics.warehouse import read_marts
-    from citylake import catalog, delta
     from citylake.settings import Settings
 
     settings = settings or Settings()
@@ -62,8 +62,31 @@ def run(settings=None, ks: Iterable[int] = (100, 200, 300), radius_m: float = 10
     candidates = build_candidates(marts["dim_cameras"], extra_candidates, demand)
     sites, summary = choose_sites(demand, candidates, ks, radius_m, budget, bound, time_limit)
     run_id, run_at = uuid.uuid4().hex, dt.datetime.now(dt.UTC)
+    out = {}
     for name, table in (("sites", sites), ("summary", summary)):
         table = table.append_column("run_id", pa.array([run_id] * table.num_rows))
-        table = table.append_column("run_at", pa.array([run_at] * table.num_rows, pa.timestamp("us", "UTC")))
-        delta.write_arrow(table, catalog.gold_uri(settings, DOMAIN, name), mode="overwrite", schema_mode="overwrite")
-    return summary
+        out[name] = table.append_column("run_at", pa.array([run_at] * table.num_rows, pa.timestamp("us", "UTC")))
+    return out
+
+
+def write(tables: dict[str, pa.Table], settings=None) -> dict[str, int]:
+    """Overwrite ``gold/siting/{sites, summary}``; returns each table's new Delta version."""
+    from citylake import catalog, delta
+    from citylake.settings import Settings
+
+    settings = settings or Settings()
+    versions = {}
+    for name, table in tables.items():
+        uri = catalog.gold_uri(settings, DOMAIN, name)
+        delta.write_arrow(table, uri, mode="overwrite", schema_mode="overwrite")
+        versions[name] = delta.table(uri).version()
+    return versions
+
+
+def run(settings=None, ks: Iterable[int] = (100, 200, 300), radius_m: float = 1000.0, budget: float | None = None,
+        extra_candidates: pa.Table | None = None, bound: str = "lp", time_limit: float = 120.0,
+        weights: DemandWeights | None = None) -> pa.Table:
+    """Choose the sites from the warehouse's marts and overwrite ``gold/siting/{sites, summary}``."""
+    tables = build(settings, ks, radius_m, budget, extra_candidates, bound, time_limit, weights)
+    write(tables, settings)
+    return tables["summary"]

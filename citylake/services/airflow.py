@@ -3,7 +3,10 @@ the deployment's own services, with the LocalExecutor and their metadata in the 
 PostgreSQL, bound to loopback.
 
 ``start`` is idempotent and supervises: a component whose process has died (a crashed scheduler)
-is started again, the others are left alone. The configuration is written whole on every start
+is started again, the others are left alone. When the scheduler is started again, what a killed one
+left is dealt with first, while no task can run: its runs still ``running`` or ``queued`` are marked
+failed (over the REST API, with a note), and the temporary files of killed tasks (a staging DuckDB
+file, a publication's half-written copy of the warehouse) are removed. The configuration is written whole on every start
 from the settings, so ``airflow.cfg`` can never drift from them; its secrets (Fernet key, JWT
 secret, database and admin passwords) are generated once and kept readable by their owner only.
 """
@@ -118,10 +121,13 @@ def config_text(settings: Settings) -> str:
 
 
 def env(settings: Settings) -> dict[str, str]:
-    """The environment every Airflow process (and so every task) runs in."""
+    """The environment every Airflow process (and so every task) runs in.
+
+    ``AIRFLOW__*`` variables of the caller are left out: ``airflow.cfg`` is the whole configuration.
+    (A test process carries its ``dag.test()`` harness's — SQLite, its own log folder — which would
+    otherwise win over the file and put the live scheduler's runs and logs somewhere else.)
+    """
     bindir = str(Path(sys.executable).parent)
-    # airflow.cfg is the whole configuration: an AIRFLOW__* variable inherited from the caller (a
-    # test process's dag.test() harness, say) would quietly override it, database included
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     return {
         **inherited,
@@ -179,17 +185,96 @@ def status(settings: Settings) -> dict[str, bool]:
     return {c: pid_alive(pidfile(settings, c)) for c in COMPONENTS}
 
 
-def start(settings: Settings) -> list[str]:
-    """Start whichever component is not running; returns the ones started."""
+def clean_temporary_files(settings: Settings) -> list[Path]:
+    """Remove the staging DuckDB files (and WAL) and the publication copies killed tasks left.
+
+    Only called while no scheduler runs (the LocalExecutor's tasks are its children), so no task
+    is using them; a staging file is scratch by design, the next build writes it anew.
+    """
+    warehouse = settings.warehouse_duckdb
+    found = [*(warehouse.parent / "staging").glob("*.duckdb*"), *warehouse.parent.glob(f".{warehouse.name}.*.tmp*")]
+    for path in found:
+        path.unlink(missing_ok=True)
+    return sorted(found)
+
+
+def fail_stale_runs(settings: Settings) -> list[str]:
+    """Mark failed the runs a stopped scheduler left ``running`` (and ``queued`` before it stopped).
+
+    Airflow's own recovery (orphaned tasks reset by the next scheduler, then the task heartbeat
+    timeout) would rerun or fail their tasks minutes later; a day's run should end now and say
+    so. A queued run of a paused DAG, or one queued after the scheduler's last heartbeat (waiting
+    for this start), is left as it is. Returns ``dag_id run_id (was state)`` per run marked failed.
+    """
+    import requests
+
+    base, session = api_url(settings), requests.Session()
+    for attempt in range(10):  # the API server may listen a moment before it answers
+        try:
+            beat = session.get(f"{base}/api/v2/monitor/health", timeout=30).json()["scheduler"]
+            break
+        except (requests.ConnectionError, ValueError):
+            time.sleep(0.5 * (attempt + 1))
+    else:
+        raise RuntimeError(f"Airflow's API server at {base} does not answer")
+    last_beat = beat.get("latest_scheduler_heartbeat")
+    token = session.post(f"{base}/auth/token", json={"username": ADMIN, "password": admin_password(settings)},
+                         timeout=30)
+    token.raise_for_status()
+    session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+
+    def get(path: str, **params) -> dict:
+        answer = session.get(f"{base}/api/v2{path}", params={"limit": 1000, **params}, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    paused = {d["dag_id"] for d in get("/dags", paused=True)["dags"]}
+    marked = []
+    for run in get("/dags/~/dagRuns", state=["running", "queued"])["dag_runs"]:
+        if run["state"] == "queued" and (run["dag_id"] in paused or not last_beat or not run.get("queued_at")
+                                         or _instant(run["queued_at"]) > _instant(last_beat)):
+            continue
+        note = f"Marked failed when Airflow was started again: left {run['state']} by a scheduler that had stopped."
+        answer = session.patch(f"{base}/api/v2/dags/{run['dag_id']}/dagRuns/{run['dag_run_id']}", timeout=60,
+                               json={"state": "failed", "note": note})
+        answer.raise_for_status()
+        marked.append(f"{run['dag_id']} {run['dag_run_id']} (was {run['state']})")
+    return marked
+
+
+def _instant(text: str):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(text)
+
+
+def start(settings: Settings, say=print) -> list[str]:
+    """Start whichever component is not running; returns the ones started.
+
+    The API server first; then, if the scheduler is to be started, what a stopped one left behind
+    is cleared (:func:`fail_stale_runs`, :func:`clean_temporary_files`) before it schedules again.
+    """
     prepare(settings)
     exe = str(Path(sys.executable).parent / "airflow")
+    recovering = not pid_alive(pidfile(settings, "scheduler"))
     started = []
     for component, args in COMPONENTS.items():
         if pid_alive(pidfile(settings, component)):
             continue
+        if component == "scheduler" and recovering:
+            stale = fail_stale_runs(settings)
+            cleaned = clean_temporary_files(settings)
+            if stale:
+                say(f"    airflow: marked failed {len(stale)} run(s) a stopped scheduler left: {', '.join(stale)}")
+            if cleaned:
+                say(f"    airflow: removed {len(cleaned)} temporary file(s) of killed tasks: "
+                    f"{', '.join(str(p) for p in cleaned)}")
         start_daemon([exe, *args], pidfile(settings, component),
                      _service_dir(settings) / f"{component}.log", env=env(settings), cwd=home(settings))
         started.append(component)
+        if component == "api-server":
+            wait_for_port(settings.airflow_port, 120, "Airflow's API server",
+                          _service_dir(settings) / "api-server.log")
     wait_for_port(settings.airflow_port, 120, "Airflow's API server", _service_dir(settings) / "api-server.log")
     time.sleep(0.5)
     dead = [c for c, alive in status(settings).items() if not alive]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -33,12 +32,7 @@ def _pidfile(settings: Settings) -> Path:
 
 
 def token(settings: Settings) -> str:
-    path = settings.run_dir / "secrets" / "jupyter_token"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+    return settings.secret("jupyter_token")
 
 
 def url(settings: Settings, with_token: bool = False) -> str:

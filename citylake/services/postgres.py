@@ -178,3 +178,14 @@ def ensure_role(settings: Settings, role: str, password: str | None = None) -> N
             conn.execute(stmt)
         elif password:  # the secret file is the truth: a role made by an earlier run follows it
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(password)))
+
+
+def ensure_postgis(settings: Settings, database: str, extensions: tuple[str, ...] = ("postgis",)) -> None:
+    """PostGIS (and e.g. pgRouting) in ``database``: creating an extension needs the superuser, so the
+    service does it when the database is made, not the department's account."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(settings.pg_admin_dsn(database), autocommit=True) as conn:
+        for name in extensions:
+            conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))

@@ -23,7 +23,7 @@ def simulator(name: str) -> ModuleType:
         raise ValueError(f"source {name} has no simulator ({module}): it is a real system, not a demo one") from None
 
 
-def ensure_server(settings: Settings, kind: str, database: str) -> None:
+def ensure_server(settings: Settings, kind: str, database: str, extensions: tuple[str, ...] = ()) -> None:
     if kind == "mariadb":
         from citylake.services import mariadb
 
@@ -35,6 +35,8 @@ def ensure_server(settings: Settings, kind: str, database: str) -> None:
 
         postgres.start(settings)
         postgres.ensure_database(settings, database)
+        if extensions:
+            postgres.ensure_postgis(settings, database, extensions)
         postgres.grant_reader(settings, database)
 
 
@@ -46,7 +48,7 @@ def prepare_source(settings: Settings, name: str, advance: bool = False, scale: 
 
     source = load_source(name)
     generator = simulator(name)
-    ensure_server(settings, source.kind, source.database)
+    ensure_server(settings, source.kind, source.database, source.extensions)
     dsn = source.dsn(settings, owner=True)
     created = generator.create(dsn, settings.source_scale if scale is None else scale,
                                settings.seed if seed is None else seed, force=force)

@@ -1,0 +1,250 @@
+"""Network analyses, the open map and its OGC API Features, over the registries built in a private
+lakehouse: pandapower, WNTR and networkx results checked against the networks they came from, the
+publication gate refusing restricted layers, the map drawn in Chromium, and the features endpoint
+over HTTP (bbox, property filter, paging)."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+import numpy as np
+import pytest
+import shapely
+from browser import loopback_page, offline_page
+
+OWNERS = ("evn", "sawaco", "streets", "telecom", "vnpost")
+
+
+@pytest.fixture(scope="module")
+def built(postgres, tmp_path_factory):
+    """Registries → bronze → silver → analyses → map, then the map server on its port."""
+    from analytics import networks
+    from citylake.services import ogc_api
+    from citylake.settings import Settings
+    from ingestion.extract import extract_source
+    from open_data import gis_layers
+    from simulators.departments import prepare_source
+    from spark_jobs import gis_silver
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CITYLAKE_LAKEHOUSE", str(tmp_path_factory.mktemp("gis-serving") / "lakehouse"))
+    settings = Settings()
+    for owner in OWNERS:
+        prepare_source(settings, owner, scale=0.02, seed=7, force=True)
+        extract_source(owner, settings)
+        gis_silver.run(owner, settings)
+    counts = networks.run_all(settings)
+    gis_layers.build_map(settings)
+    ogc_api.stop(settings)
+    ogc_api.start(settings)
+    yield settings, counts
+    ogc_api.stop(settings)
+    mp.undo()
+
+
+def _gold(settings, name):
+    from citylake import delta
+    from citylake.catalog import gold_uri
+
+    return delta.read_arrow(gold_uri(settings, "infrastructure", name)).to_pandas()
+
+
+def _silver(settings, domain, table):
+    from citylake import delta
+    from citylake.catalog import silver_uri
+
+    return delta.read_arrow(silver_uri(settings, domain, table)).to_pandas()
+
+
+def test_power_n1_matches_the_feeder_trees(built):
+    """A feeder breaker trip darkens exactly the customers on that feeder; a substation outage at least
+    all of its feeders'; ties restore some of it, never more than was lost."""
+    settings, _ = built
+    n1 = _gold(settings, "power_n1_contingencies").set_index("element_code")
+    trafos = _silver(settings, "power", "transformers")
+    trafos["customers"] = trafos.customers.fillna(trafos.customers.median()).astype(int)  # as the analysis does
+    segs = _silver(settings, "power", "feeder_segments")
+    fed_nodes = set(segs.from_node) | set(segs.to_node)
+    on_feeder = trafos[trafos.node_id.isin(fed_nodes)].groupby("feeder_code").customers.sum()
+    feeders = n1[n1.element_type == "feeder"]
+    assert len(feeders) > 5
+    base = n1.loc["-"]
+    for code, row in feeders.iterrows():  # beyond what was dark before any outage
+        assert on_feeder[code] - base.customers_lost <= row.customers_lost <= on_feeder[code]
+    assert (n1.customers_unrestorable <= n1.customers_lost).all()
+    n1 = n1.drop(index="-")
+    assert (n1.customers_unrestorable < n1.customers_lost).any()  # the ties restore someone somewhere
+    subs = n1[n1.element_type == "substation"]
+    for code, row in subs.iterrows():
+        assert row.customers_lost >= on_feeder[on_feeder.index.str.startswith(code + "/")].sum() > 0
+    wards = _gold(settings, "power_n1_wards")
+    assert wards.at_risk.any() and not wards.at_risk.all()
+    assert wards.customers.sum() == trafos.customers.sum()
+
+
+def test_water_pressures_and_break_risk(built):
+    settings, _ = built
+    pressure = _gold(settings, "water_pressure")
+    junctions = _silver(settings, "water", "junctions")
+    assert set(junctions.node_id) <= set(pressure.node_id)
+    assert pressure.pressure_m.between(0, 80).all()  # positive and below the plants' head
+    assert (pressure.deficit == (pressure.pressure_m < 10)).all()
+    risk = _gold(settings, "water_pipe_risk").set_index("pipe_code")
+    old_iron = risk[(risk.material == "cast_iron") & (risk.age_years > 40)]
+    new_pe = risk[(risk.material == "hdpe") & (risk.age_years < 10)]
+    lengths = _silver(settings, "water", "pipes").set_index("pipe_code").length_m
+
+    def per_km(df):
+        return (df.expected_breaks_per_year / lengths.reindex(df.index) * 1000).median()
+
+    assert per_km(old_iron) > 3 * per_km(new_pe)
+
+
+def test_post_coverage_is_by_street_distance(built):
+    """Street distance is never shorter than the crow flies: a ward's street coverage is at most what a
+    straight-line radius of the same length would give."""
+    settings, _ = built
+    cov = _gold(settings, "coverage_wards").set_index("ward_code_2025")
+    assert cov.post_coverage.between(0, 1).all() and cov.antenna_coverage.between(0, 1).all()
+    points = _silver(settings, "post", "delivery_points")
+    offices = _silver(settings, "post", "post_offices")
+    k = np.cos(np.radians(10.8))
+    d = np.hypot(
+        (points.longitude.to_numpy()[:, None] - offices.longitude.to_numpy()[None]) * 111_320 * k,
+        (points.latitude.to_numpy()[:, None] - offices.latitude.to_numpy()[None]) * 110_570,
+    ).min(axis=1)
+    hh = points.households.fillna(points.households.median())
+    crow = points.assign(c=(d <= 1500) * hh, h=hh).groupby("ward_code_2025").sum(numeric_only=True)
+    assert (cov.post_coverage <= (crow.c / crow.h).reindex(cov.index) + 1e-9).all()
+    assert cov.post_coverage.sum() > 0
+
+
+def test_publication_gate_refuses_restricted_layers(built):
+    from open_data.gis_layers import Layer, RestrictedLayer, publish_layer
+
+    with pytest.raises(RestrictedLayer, match="restricted"):
+        publish_layer(Layer("substations", "power", ("substations",)))
+    with pytest.raises(RestrictedLayer, match="restricted"):
+        publish_layer(Layer("valves", "water", ("valves",)))
+    with pytest.raises(RestrictedLayer, match="internal"):
+        publish_layer(Layer("pipes", "water", ("pipes",)))
+    publish_layer(Layer("substations_by_ward", "power", ("substations",), coarsened=True))
+    settings, _ = built
+    # the published substations layer holds ward centres only, never a substation's position
+    layer = json.loads((settings.run_dir / "map" / "layers" / "substations_by_ward.geojson").read_text())
+    wards = _silver(settings, "reference", "ward_areas_2025").set_index("ward_code_2025")
+    subs = _silver(settings, "power", "substations")
+    exact = set(zip(subs.longitude.round(6), subs.latitude.round(6)))
+    for f in layer["features"]:
+        x, y = f["geometry"]["coordinates"]
+        w = wards.loc[f["properties"]["ward_code_2025"]]
+        assert (round(x, 4), round(y, 4)) == (round(w.longitude, 4), round(w.latitude, 4))
+        assert (round(x, 6), round(y, 6)) not in exact
+        assert set(f["properties"]) == {"ward_code_2025", "ward_name_2025", "substations", "count"}
+
+
+def _get(settings, path: str, **params) -> dict:
+    url = f"http://127.0.0.1:{settings.ogc_api_port}{path}"
+    if params:
+        url += "?" + urllib.parse.urlencode(params)
+    with urllib.request.urlopen(url) as response:
+        return json.load(response)
+
+
+def test_features_endpoint_bbox_filter_and_paging(built):
+    settings, _ = built
+    names = {c["id"] for c in _get(settings, "/collections")["collections"]}
+    assert {"wards", "streets", "post_offices", "substations_by_ward"} <= names
+    assert not names & {"substations", "valves", "plants", "pipes"}
+    everything = _get(settings, "/collections/hydrants/items", limit=1000)
+    total = everything["numberMatched"]
+    assert total == len(everything["features"]) > 20
+    # paging: the pages, followed by their next links, are the whole collection once
+    seen, page = [], _get(settings, "/collections/hydrants/items", limit=7)
+    while True:
+        seen += [f["id"] for f in page["features"]]
+        nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        with urllib.request.urlopen(nxt[0]) as response:
+            page = json.load(response)
+    assert sorted(seen) == sorted(f["id"] for f in everything["features"]) and len(seen) == total
+    # bbox: exactly the features inside the box
+    xs = [f["geometry"]["coordinates"][0] for f in everything["features"]]
+    ys = [f["geometry"]["coordinates"][1] for f in everything["features"]]
+    box = (min(xs), min(ys), float(np.median(xs)), float(np.median(ys)))
+    inside = _get(settings, "/collections/hydrants/items", bbox=",".join(map(str, box)), limit=1000)
+    expected = {
+        f["id"] for f in everything["features"] if shapely.box(*box).intersects(shapely.geometry.shape(f["geometry"]))
+    }
+    assert {f["id"] for f in inside["features"]} == expected and 0 < len(expected) < total
+    # property filter: the wards at N-1 risk
+    at_risk = _get(settings, "/collections/wards/items", at_risk="true", limit=1000)
+    n1 = _gold(settings, "power_n1_wards")
+    assert {f["properties"]["ward_code_2025"] for f in at_risk["features"]} == set(n1[n1.at_risk].ward_code_2025)
+    with pytest.raises(urllib.error.HTTPError) as err:
+        _get(settings, "/collections/hydrants/items", limit=0)
+    assert err.value.code == 400
+
+
+def test_map_renders_offline_in_chromium(built):
+    settings, _ = built
+    shot = settings.run_dir / "reports" / "infrastructure_map.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    with loopback_page(f"http://127.0.0.1:{settings.ogc_api_port}/map/", 1280, 800, webgl=True) as (page, log):
+        page.wait_for_function("document.body.dataset.ready === '1'", timeout=60_000)
+        assert page.evaluate("map.getLayer('wards_n1') !== undefined && map.getLayer('substations') !== undefined")
+        drawn = page.evaluate("map.queryRenderedFeatures({layers: ['wards_n1']}).length")
+        tiled = page.evaluate("map.querySourceFeatures('streets', {sourceLayer: 'streets'}).length")
+        legend = page.locator("#legend input[type=checkbox]")
+        assert legend.count() == 7 and page.locator("#legend").is_visible()
+        page.screenshot(path=str(shot))
+        # a toggle hides its layer
+        page.locator("#legend input[data-layer='streets']").uncheck()
+        assert page.evaluate("map.getLayoutProperty('streets', 'visibility')") == "none"
+    assert drawn > 10 and tiled > 50  # the streets came from the PMTiles file
+    assert any(u.endswith("streets.pmtiles") for u in log.requests)
+    assert not log.outside, log.outside
+    assert not [e for e in log.errors if "WebGL" not in e], log.errors
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("RGB"))[:, 320:]  # right of the legend panel
+    colours = {tuple(p) for p in pixels.reshape(-1, 3)[::97]}
+    assert len(colours) > 20  # wards, streets and assets drawn, not a blank background
+
+
+def test_leadership_report_has_the_infrastructure_section(built, tmp_path):
+    from reporting.infrastructure_section import ward_table
+    from reporting.leadership import render
+
+    settings, _ = built
+    table = ward_table(settings)
+    n1 = _gold(settings, "power_n1_wards")
+    assert table.num_rows == len(n1) and set(table["ward_code_2025"].to_pylist()) == set(n1.ward_code_2025)
+    report = render(tmp_path / "no-marts.duckdb", tmp_path, infrastructure=table)
+    assert "infra_ward_risk" not in report.empty_sections
+    html = report.path.read_text()
+    assert "Phường có nguy cơ N-1" in html and f"{int(n1.at_risk.sum())} / {len(n1)}" in html
+    with offline_page(report.path.as_uri()) as (page, log):
+        page.wait_for_function("document.querySelectorAll('#chart-infra_ward_risk path.choroplethlocation').length > 0")
+        drawn = page.evaluate("document.querySelectorAll('#chart-infra_ward_risk path.choroplethlocation').length")
+        page.locator("#chart-infra_ward_risk").screenshot(
+            path=str(settings.run_dir / "reports" / "report_infrastructure.png")
+        )
+    assert drawn == len(n1) and not log.outside
+
+
+def test_every_spatial_table_is_catalogued(built):
+    import os
+
+    from citylake.catalog import all_tables, entry
+
+    settings, _ = built
+    root = settings.lakehouse
+    found = {os.path.relpath(os.path.dirname(p), root) for p, _, _ in os.walk(root) if p.endswith("_delta_log")}
+    catalogued = {f"{t.layer}/{t.domain}/{t.name}" for t in all_tables()}
+    assert len(found) > 30 and found <= catalogued, sorted(found - catalogued)
+    assert entry("silver", "power", "substations").classification == "restricted"
+    assert entry("bronze", "sawaco", "valves").classification == "restricted"
