@@ -223,7 +223,8 @@ def test_two_warehouse_writers_at_once_both_land_intact(live):
         times = dict(con.execute("SELECT owner, max(published_at) FROM main._publications GROUP BY owner").fetchall())
     for dag_id in OWNERS:
         for mart in owned_marts(dag_id):
-            assert after[mart] == before.get(mart, 0) + 1, mart  # published once more by this run
+            # published once more by this run (or more: an Asset event may have run the DAG again)
+            assert after[mart] >= before.get(mart, 0) + 1, mart
             staged = read_mart(settings, mart, staged_by=dag_id)
             assert read_mart(settings, mart).num_rows == staged.num_rows > 0, mart
     assert times["warehouse_marts"] != times["transport_marts"]
