@@ -31,10 +31,14 @@ NETWORK_SOURCES = {
 }
 
 
-def fed_edges(edges: pd.DataFrame, sources: set[str], closed_only: bool) -> np.ndarray:
-    """Whether each edge is connected to one of ``sources`` (through closed switches when asked)."""
+def fed_edges(edges: pd.DataFrame, sources: set[str], closed_only: bool,
+              held_back: pd.DataFrame | None = None) -> np.ndarray:
+    """Whether each edge is connected to one of ``sources`` (through closed switches when asked).
+    ``held_back``: edges held in quarantine (a shape that could not be drawn or placed), whose node
+    references still carry the network: a cable with a bad drawing still conducts."""
     g = nx.Graph()
-    usable = edges if not closed_only else edges[edges["switch_state"] == "closed"]
+    every = edges if held_back is None or held_back.empty else pd.concat([edges, held_back], ignore_index=True)
+    usable = every if not closed_only else every[every["switch_state"] == "closed"]
     g.add_edges_from(zip(usable["from_node"], usable["to_node"]))
     reach = set()
     for s in sources & set(g.nodes):
@@ -54,14 +58,34 @@ def derived(source: SourceConfig, table: str, df: pd.DataFrame, settings: Settin
         if where:
             sources = sources.query(where.replace("voltage = ", "voltage == "))
         closed = "switch_state" in df.columns
-        fed = fed_edges(df, set(sources["node_id"]), closed_only=closed)
+        held = _held_back_edges(settings, source.domain, table, closed)
+        fed = fed_edges(df, set(sources["node_id"]), closed_only=closed, held_back=held)
         if closed:  # a tie line is fed from either side once closed; it must touch a fed feeder
-            fed_closed = fed_edges(df, set(sources["node_id"]), closed_only=True)
+            fed_closed = fed_edges(df, set(sources["node_id"]), closed_only=True, held_back=held)
             fed = fed_closed | (
-                (df["switch_state"] == "open").to_numpy() & fed_edges(df, set(sources["node_id"]), False)
+                (df["switch_state"] == "open").to_numpy()
+                & fed_edges(df, set(sources["node_id"]), False, held_back=held)
             )
         out["fed"] = fed
     return out
+
+
+def _held_back_edges(settings: Settings, domain: str, table: str, switched: bool) -> pd.DataFrame | None:
+    """The node references of ``table``'s edges held in quarantine."""
+    import json
+
+    uri = silver_uri(settings, domain, "quarantine")
+    if not delta.exists(uri):
+        return None
+    q = delta.read_arrow(uri).to_pandas()
+    q = q[q["source_table"] == table]
+    records = [json.loads(r) for r in q["record"]]
+    cols = ["from_node", "to_node", *(["switch_state"] if switched else [])]
+    rows = [{c: r.get(c) for c in cols} for r in records if r.get("from_node") and r.get("to_node")]
+    held = pd.DataFrame(rows, columns=cols)
+    if switched:   # a segment whose switch state was not keyed is in its normal state: closed
+        held["switch_state"] = held["switch_state"].fillna("closed")
+    return held
 
 
 def suite(source: SourceConfig, table: str) -> gx.ExpectationSuite:
