@@ -36,6 +36,17 @@ def _wait_state(api: AirflowAPI, dag_id: str, run_id: str, timeout: float = 900)
     raise TimeoutError(f"{dag_id} {run_id} still {run['state']} after {timeout:.0f}s")
 
 
+def _settle(api: AirflowAPI, timeout: float = 900) -> None:
+    """Wait until no run of the warehouse writers or their followers is queued or running: runs that
+    earlier tests' Asset events set off would otherwise publish in the middle of the next test."""
+    watched = (*OWNERS, "leadership_report", "open_data_portal")
+    deadline = time.monotonic() + timeout
+    while any(r["state"] not in TERMINAL for d in watched for r in api.runs(d, limit=5)):
+        if time.monotonic() > deadline:
+            raise TimeoutError("runs of the warehouse writers still active")
+        time.sleep(3)
+
+
 def _published(settings) -> tuple[str, dict[str, int]]:
     path = settings.warehouse_duckdb
     with duckdb.connect(str(path), read_only=True) as con:
@@ -214,6 +225,7 @@ def test_two_warehouse_writers_at_once_both_land_intact(live):
     """warehouse_marts and transport_marts triggered together: each publishes under the lock, one
     after the other, and the published warehouse holds both sets of marts, row for row as staged."""
     settings, api, _ = live
+    _settle(api)
     _, before = _published(settings)
     started = {dag_id: api.trigger(dag_id)["dag_run_id"] for dag_id in OWNERS}
     for dag_id, run_id in started.items():
@@ -234,6 +246,7 @@ def test_a_failed_audit_under_the_scheduler_leaves_yesterdays_marts(live):
     """Schools' statistics emptied: dbt's tests pass on an empty table, the audit's minimum row count
     does not. Nothing is published and nothing downstream hears of it."""
     settings, api, _ = live
+    _settle(api)
     uri = silver_uri(settings, "education", "school_year_statistics")
     yesterday = delta.read_arrow(uri)
     published, _ = _published(settings)
