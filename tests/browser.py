@@ -28,20 +28,8 @@ class PageLog:
 @contextmanager
 def offline_page(url: str, width: int = 1440):
     """A loaded page and the log of its requests and errors; any non-local request is refused."""
-    log = PageLog()
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.route(re.compile(r"^(?!file:|data:|blob:|about:)"), lambda route: route.abort())
-        page = context.new_page()
-        page.on("request", lambda request: log.requests.append(request.url))
-        page.on("console", lambda msg: log.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: log.errors.append(str(exc)))
-        page.goto(url, wait_until="load")
-        try:
-            yield page, log
-        finally:
-            browser.close()
+    with _page(url, PageLog(), r"^(?!file:|data:|blob:|about:)", CHROMIUM_ARGS, width, 900) as opened:
+        yield opened
 
 
 
@@ -60,15 +48,22 @@ def loopback_page(url: str, width: int = 1440, height: int = 900, webgl: bool = 
     """A page of one of the deployment's own servers; every request off this machine is refused
     (and kept in the log, so a test can say none was made). ``webgl``: software WebGL (SwiftShader)
     for pages that draw with it, such as the MapLibre map."""
-    log = ServedPageLog()
     args = ([a for a in CHROMIUM_ARGS if a != "--disable-gpu"]
             + ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
             if webgl else CHROMIUM_ARGS)
+    with _page(url, ServedPageLog(), r"^(?!https?://(127\.0\.0\.1|localhost)[:/]|data:|blob:|about:)", args,
+               width, height) as opened:
+        yield opened
+
+
+@contextmanager
+def _page(url: str, log: PageLog, refused: str, args: list[str], width: int, height: int):
+    """Chromium on ``url``: requests matching ``refused`` are aborted, every request, console error
+    and page error kept in ``log``."""
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         context = browser.new_context(viewport={"width": width, "height": height})
-        context.route(re.compile(r"^(?!https?://(127\.0\.0\.1|localhost)[:/]|data:|blob:|about:)"),
-                      lambda route: route.abort())
+        context.route(re.compile(refused), lambda route: route.abort())
         page = context.new_page()
         page.on("request", lambda request: log.requests.append(request.url))
         page.on("console", lambda msg: log.errors.append(msg.text) if msg.type == "error" else None)
