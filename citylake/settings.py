@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     health_dsn: str = ""
     ckan_url_override: str = Field("", validation_alias="CITYLAKE_CKAN_URL")
     ckan_token: SecretStr | None = None
+    # the portal's DataStore database, for loading by COPY; empty with a remote portal (CITYLAKE_CKAN_URL)
+    # unless given: the publisher then loads through the API (datastore_upsert)
+    ckan_datastore_dsn_override: SecretStr | None = Field(None, validation_alias="CITYLAKE_CKAN_DATASTORE_DSN")
     pseudonym_salt_override: SecretStr | None = Field(None, validation_alias="CITYLAKE_PSEUDONYM_SALT")
 
     def __init__(self, **values) -> None:
@@ -209,6 +212,15 @@ class Settings(BaseSettings):
     @property
     def ckan_url(self) -> str:
         return self.ckan_url_override or f"http://127.0.0.1:{self.ckan_port}"
+
+    @property
+    def ckan_datastore_dsn(self) -> str:
+        """The DataStore's write DSN (CKAN's own role), or "" when the portal is not ours to reach."""
+        if self.ckan_datastore_dsn_override is not None and self.ckan_datastore_dsn_override.get_secret_value():
+            return self.ckan_datastore_dsn_override.get_secret_value()
+        if self.ckan_url_override:
+            return ""
+        return self.pg_dsn("datastore_default", "ckan_default")
 
     @cached_property
     def ckan_api_token(self) -> str:

@@ -8,7 +8,12 @@ datasets whose marts or tables changed: the personal-data scan, the gold Delta t
 overwrite each), then CKAN — dataset metadata, CSV and GeoJSON
 resources, the DataStore table upserted by primary key. Publishing is idempotent by content:
 unchanged data changes nothing on the portal. A domain whose sources did not change is skipped.
-Triggered by hand, every dataset is published.
+Triggered by hand, every dataset is published (a department whose marts were never published, or a
+centre table its DAG never made, is skipped). Every department has its own task: Health, Finance
+(enterprises, new businesses, FDI, investment), Education, the public service centre, the 1022
+hotline, land, the Inspectorate (inspections, complaints), Construction (camera traffic) and the
+simulation and forecasting centre (monitoring sites); see `open_data/registry.py`. Counts of fewer
+than 5 people are suppressed before anything is written (`open_data/disclosure.py`).
 """
 from __future__ import annotations
 
@@ -31,6 +36,7 @@ def publish_task(domain: str, datasets):
     def publish() -> list[str]:
         from airflow.sdk.exceptions import AirflowSkipException
 
+        from citylake.warehouse import MartMissing
         from open_data.pipeline import publish_datasets, source_exists
 
         changed = _sources_that_changed()
@@ -40,7 +46,12 @@ def publish_task(domain: str, datasets):
         if not ready:
             # a gold source its DAG never published (site_selection runs on demand): nothing to send yet
             raise AirflowSkipException(f"not published yet: {', '.join(spec.source_asset_uri for spec in datasets)}")
-        return [str(result) for result in publish_datasets(ready, domain)]
+        try:
+            return [str(result) for result in publish_datasets(ready, domain)]
+        except MartMissing as exc:
+            # started by hand on a new deployment: this domain's marts are not published yet (its
+            # marts DAG will set this DAG off when they are)
+            raise AirflowSkipException(f"{domain}: {exc}") from None
 
     return publish()
 

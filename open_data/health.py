@@ -8,6 +8,8 @@ HEALTH_DEPARTMENT = OrganizationSpec(
     title="Sở Y tế Thành phố Hồ Chí Minh",
     description=("Sở Y tế Thành phố Hồ Chí Minh — Department of Health of Ho Chi Minh City. "
                  "Dữ liệu mở về cơ sở khám bệnh, chữa bệnh và chứng chỉ hành nghề."),
+    title_en="Department of Health of Ho Chi Minh City",
+    email="opendata.so-y-te-tphcm@citylake.invalid",
 )
 
 _COMMON_TAGS = ["y tế", "health", "TP.HCM", "Ho Chi Minh City"]
@@ -25,6 +27,7 @@ HEALTH_FACILITIES = DatasetSpec(
               "ward under the administrative units in force since 1 July 2025, and coordinates."),
     tags=_COMMON_TAGS + ["bệnh viện", "phòng khám", "hospitals", "clinics", "facilities"],
     geojson=True,
+    temporal_column="licence_issued_on",
 )
 
 PRACTICE_CERTIFICATES = DatasetSpec(
@@ -42,6 +45,7 @@ PRACTICE_CERTIFICATES = DatasetSpec(
               "suspended). Citizen ID, date of birth and phone numbers are never published."),
     tags=_COMMON_TAGS + ["chứng chỉ hành nghề", "practice certificates", "practitioners"],
     allow_codes=("certificate_no",),
+    temporal_column="issued_on",
 )
 
 DATASETS = (HEALTH_FACILITIES, PRACTICE_CERTIFICATES)

@@ -15,8 +15,14 @@ from citylake import delta
 from citylake.catalog import gold_uri
 from citylake.settings import Settings, get_settings
 from citylake.warehouse import read_mart
+from open_data.disclosure import protect
 from open_data.publish import PublishResult, datastore_rows, publish, to_records
 from open_data.spec import DatasetSpec
+
+
+def for_publication(spec: DatasetSpec, table: pa.Table) -> pa.Table:
+    """The mart as the public may see it: small counts of people suppressed (gold holds this too)."""
+    return protect(table, spec.people_counts, spec.derived_from_people)
 
 
 def publish_datasets(datasets: tuple[DatasetSpec, ...], domain: str,
@@ -24,13 +30,14 @@ def publish_datasets(datasets: tuple[DatasetSpec, ...], domain: str,
     import ckanapi
 
     settings = settings or get_settings()
-    tables = {spec.name: source_table(spec, settings) for spec in datasets}
+    tables = {spec.name: for_publication(spec, source_table(spec, settings)) for spec in datasets}
     for spec in datasets:
         delta.write_arrow(tables[spec.name], gold_uri(settings, domain, spec.published_table), mode="overwrite",
                           schema_mode="overwrite", metadata={"citylake.published_as": spec.name})
     api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token,
                              user_agent="citylake-publisher/0.1")
-    return [publish(api, spec, tables[spec.name], settings.ckan_url) for spec in datasets]
+    return [publish(api, spec, tables[spec.name], settings.ckan_url, settings.ckan_datastore_dsn)
+            for spec in datasets]
 
 
 def source_exists(spec: DatasetSpec, settings: Settings | None = None) -> bool:
@@ -81,7 +88,7 @@ def verify_published(datasets: tuple[DatasetSpec, ...], settings: Settings | Non
     api = ckanapi.RemoteCKAN(settings.ckan_url, apikey=settings.ckan_api_token)
     lines = []
     for spec in datasets:
-        mart = {r[spec.primary_key]: r for r in to_records(source_table(spec, settings))}
+        mart = {r[spec.primary_key]: r for r in to_records(for_publication(spec, source_table(spec, settings)))}
         try:
             package = api.action.package_show(id=spec.name)
         except ckanapi.NotFound:

@@ -12,6 +12,8 @@ from open_data.spec import DatasetSpec, OrganizationSpec
 CENTRE = OrganizationSpec(
     name="trung-tam-mo-phong-du-bao-tphcm",
     title="Trung tâm Mô phỏng và Dự báo TP.HCM",
+    title_en="Ho Chi Minh City Simulation and Forecasting Centre",
+    email="opendata.trung-tam-mo-phong-du-bao-tphcm@citylake.invalid",
     description=("Trung tâm Mô phỏng và Dự báo Thành phố Hồ Chí Minh — the city's simulation and forecasting "
                  "centre. Dự báo, kịch bản tăng trưởng và đề xuất vị trí giám sát từ kho dữ liệu dùng chung."),
 )
@@ -33,7 +35,7 @@ MONITORING_SITES = DatasetSpec(
               "(fixed). One row per site per K: pick order and the demand it covers. Coordinates rounded "
               "to 0.001° (about 110 m)."),
     tags=["giám sát", "monitoring", "camera", "quy hoạch", "planning", "TP.HCM", "Ho Chi Minh City"],
-    update_frequency="on demand",
+    update_frequency="irreg",  # EU frequency authority: irregular (on demand)
     source="Trung tâm Mô phỏng và Dự báo, từ kho dữ liệu dùng chung citylake (DAG site_selection)",
     geojson=True,
     sql="""

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+LICENSE_ID = "CC-BY-4.0"
+LICENSE_TITLE = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+LICENSE_VERSION = "4.0"
+
 
 @dataclass(frozen=True)
 class OrganizationSpec:
     name: str
     title: str
     description: str
+    title_en: str = ""
+    email: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True)
@@ -23,13 +31,20 @@ class DatasetSpec:
     notes: str
     notes_en: str
     tags: list[str] = field(default_factory=list)
-    license_id: str = "cc-by"
+    license_id: str = LICENSE_ID
+    # an EU frequency authority code (DAILY, MONTHLY...): dct:accrualPeriodicity in the DCAT output
     update_frequency: str = "daily"
     spatial_coverage: str = "Thành phố Hồ Chí Minh (mã 79) / Ho Chi Minh City"
     source: str = "Hệ thống cấp phép của Sở Y tế TP.HCM, qua kho dữ liệu dùng chung citylake"
     geojson: bool = False
     # string columns that hold registry codes (not people) and are exempt from the value scan
     allow_codes: tuple[str, ...] = ()
+    # counts of people (pupils, callers, applicants...): cells below the disclosure threshold are
+    # suppressed before publication (open_data/disclosure.py), with the columns computed from them
+    people_counts: tuple[str, ...] = ()
+    derived_from_people: tuple[str, ...] = ()
+    # the column whose minimum and maximum are the dataset's temporal coverage
+    temporal_column: str | None = None
     # made from an audited gold table instead of a mart: (domain, table), shaped by ``sql`` (DuckDB
     # over the table named ``source``) into what the portal shows, published as ``gold/<domain>/<as_table>``
     gold_source: tuple[str, str] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 import ckanapi
+import pytest
 import requests
 
 
@@ -12,8 +13,16 @@ def test_ckan_serves_datasets_search_and_datastore(ckan):
     assert api.action.status_show()["ckan_version"] == "2.12.0"
     suffix = uuid.uuid4().hex[:8]
     org = api.action.organization_create(name=f"org-{suffix}", title="Sở Thử nghiệm")
+    with pytest.raises(ckanapi.ValidationError) as refused:  # the city schema's metadata is required
+        api.action.package_create(name=f"ds-{suffix}", title="Cơ sở khám chữa bệnh thử", owner_org=org["id"],
+                                  notes="kiểm thử")
+    assert {"title_en", "notes_en", "frequency", "license_version"} <= set(refused.value.error_dict)
     pkg = api.action.package_create(name=f"ds-{suffix}", title="Cơ sở khám chữa bệnh thử",
-                                    owner_org=org["id"], notes="kiểm thử")
+                                    owner_org=org["id"], notes="kiểm thử", title_en="Test facilities",
+                                    notes_en="test", license_id="CC-BY-4.0", license_version="4.0",
+                                    frequency="http://publications.europa.eu/resource/authority/frequency/DAILY",
+                                    publisher=[{"name": "Sở Thử nghiệm"}],
+                                    contact=[{"name": "Sở Thử nghiệm", "email": "test@citylake.invalid"}])
     found = api.action.package_search(q="khám", fq=f"owner_org:{org['id']}")
     assert [p["name"] for p in found["results"]] == [pkg["name"]]
     assert api.action.package_search(q=f"nothing-like-{suffix}")["count"] == 0

@@ -86,11 +86,11 @@ def test_dag_publishes_both_datasets_with_metadata(deployment):
         assert {t: s for t, s in tasks.items() if s != "success"} == expected, (dag_id, tasks)
     packages = _packages(api)
     facilities = packages["co-so-kham-chua-benh"]
-    extras = {e["key"]: e["value"] for e in facilities["extras"]}
     assert facilities["organization"]["name"] == "so-y-te-tphcm"
-    assert facilities["license_id"] == "cc-by"
-    assert extras["title_en"] == "Licensed health facilities in Ho Chi Minh City"
-    assert extras["update_frequency"] == "daily" and extras["modified"]
+    assert facilities["license_id"] == "CC-BY-4.0" and facilities["license_version"] == "4.0"
+    assert facilities["title_en"] == "Licensed health facilities in Ho Chi Minh City"
+    assert facilities["frequency"].endswith("/DAILY") and facilities["modified"]
+    assert facilities["publisher"][0]["name"] == "Sở Y tế Thành phố Hồ Chí Minh"
     assert {"y tế", "health"} <= {t["name"] for t in facilities["tags"]}
     assert {r["format"] for r in facilities["resources"]} == {"CSV", "GeoJSON"}
     for package in packages.values():  # the DataStore table is previewable on the resource page
@@ -121,9 +121,8 @@ def test_a_new_day_updates_the_same_resources_in_place(deployment, health_source
     for name in before:
         assert [r["id"] for r in after[name]["resources"]] == [r["id"] for r in before[name]["resources"]]
         assert after[name]["metadata_modified"] > before[name]["metadata_modified"]
-    extras = {e["key"]: e["value"] for e in after["chung-chi-hanh-nghe-y"]["extras"]}
-    old = {e["key"]: e["value"] for e in before["chung-chi-hanh-nghe-y"]["extras"]}
-    assert int(extras["row_count"]) > int(old["row_count"]) and day["certificates_added"] > 0
+    new, old = after["chung-chi-hanh-nghe-y"], before["chung-chi-hanh-nghe-y"]
+    assert int(new["row_count"]) > int(old["row_count"]) and day["certificates_added"] > 0
     assert all(line.endswith("matches") for line in verify_published(DATASETS, settings))
 
 

@@ -30,3 +30,43 @@ def test_privacy_scan_finds_citizen_ids_and_phones_by_value_and_name():
     assert "'ghi_chu'" in findings and "citizen ID" in findings
     assert "column 'so_dien_thoai' is personal data by name" in found
     assert scan_table(pa.table({"phone": ["—"]})) == ["column 'phone' is personal data by name"]
+
+
+def test_disclosure_control_suppresses_rows_with_small_counts_of_people():
+    """One rule: any people count of 1–4 blanks the row's people counts and what is computed from them."""
+    from open_data.disclosure import THRESHOLD, DisclosureError, protect, require_protected
+
+    assert THRESHOLD == 5
+    table = pa.table({"k": ["a", "b", "c", "d", "e"], "received": [10, 4, 0, 5, None],
+                      "late": [1, 0, 0, 5, 7], "rate": [0.1, 0.0, None, 1.0, 0.5], "schools": [1, 2, 3, 4, 1]})
+    try:
+        require_protected("t", table, ("received", "late"))
+        raise AssertionError("a table with small cells passed the gate")
+    except DisclosureError:
+        pass
+    out = protect(table, ("received", "late"), ("rate",)).to_pydict()
+    assert out["received"] == [None, None, 0, 5, None]
+    assert out["late"] == [None, None, 0, 5, 7]      # "e": a missing count is not a small one
+    assert out["rate"] == [None, None, None, 1.0, 0.5]
+    assert out["schools"] == [1, 2, 3, 4, 1] and out["small_cell_suppressed"] == [True, True, False, False, False]
+    require_protected("t", protect(table, ("received", "late"), ("rate",)), ("received", "late"))
+
+
+def test_every_department_is_declared_with_a_documented_mart():
+    """Each dataset names a mart dbt builds, a key and people-count columns that the mart documents,
+    and every column has a Vietnamese description (the portal's data dictionary)."""
+    from open_data.dictionary import GLOSSARY, dbt_descriptions
+    from open_data.registry import all_datasets
+
+    specs = all_datasets()
+    assert len({s.name for s in specs}) == len(specs)
+    orgs = {s.organization.name for s in specs}
+    assert len(orgs) == 8 and "so-xay-dung-tphcm" in orgs and "trung-tam-1022-tphcm" in orgs
+    docs = dbt_descriptions()
+    for spec in specs:
+        assert spec.mart in docs, spec.mart
+        for column in (spec.primary_key, *spec.people_counts, *spec.derived_from_people):
+            assert column in GLOSSARY, (spec.name, column)
+        documented = set(docs[spec.mart])
+        assert spec.primary_key in documented, (spec.name, spec.primary_key)
+        assert set(GLOSSARY) >= documented, (spec.mart, documented - set(GLOSSARY))

@@ -17,6 +17,10 @@ from citylake.services.process import ensure_ours, pid_alive, port_open, start_d
 from citylake.settings import REPO_ROOT, Settings
 
 CKAN_VERSION = "2.12.0"
+# extensions that resolve with ckan[requirements]==2.12.0 (xloader 2.6 needs a newer urllib3)
+EXTENSIONS = ("ckanext-dcat==2.4.4", "ckanext-scheming==3.1.0", "ckanext-geoview==0.3.2")
+# bumped whenever what install() puts in the venv changes, so existing deployments reinstall
+INSTALL_REVISION = "4"
 PLUGIN_DIR = REPO_ROOT / "infra" / "ckan" / "ckanext-nosolr"
 ADMIN = "citylake_admin"
 
@@ -41,14 +45,15 @@ def _ckan(settings: Settings, *args: str, config: bool = True) -> subprocess.Com
 
 def install(settings: Settings) -> None:
     """Create CKAN's venv (idempotent: a marker records what was installed)."""
-    marker = home(settings) / "venv" / f".installed-{CKAN_VERSION}"
+    marker = home(settings) / "venv" / f".installed-{CKAN_VERSION}-r{INSTALL_REVISION}"
     if marker.exists():
         return
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     venv = home(settings) / "venv"
-    subprocess.run([uv, "venv", "-q", "--python", "python3.11", str(venv)], check=True)
+    # an older deployment reinstalls into its venv (the pins upgrade or add what changed)
+    subprocess.run([uv, "venv", "-q", "--allow-existing", "--python", "python3.11", str(venv)], check=True)
     subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
-                    "--compile-bytecode", f"ckan[requirements]=={CKAN_VERSION}", "-e", str(PLUGIN_DIR)],
+                    "--compile-bytecode", f"ckan[requirements]=={CKAN_VERSION}", *EXTENSIONS, "-e", str(PLUGIN_DIR)],
                    check=True)
     marker.touch()
 
@@ -85,7 +90,22 @@ def configure(settings: Settings) -> None:
         "ckan.site_title": "Cổng dữ liệu mở TP.HCM (citylake demo)",
         "ckan.redis.url": redis.url(settings),
         "solr_url": "http://127.0.0.1:9/solr/none",
-        "ckan.plugins": "citylake_nosolr activity datastore datatables_view",
+        # citylake_portal before the extensions: its templates override theirs
+        "ckan.plugins": ("citylake_nosolr citylake_portal scheming_datasets dcat activity datastore "
+                         "datatables_view geojson_view"),
+        # the city schema: Vietnamese and English, contact point, publisher, licence and its version,
+        # temporal and spatial coverage, update frequency (DCAT-AP through ckanext-dcat)
+        "scheming.dataset_schemas": "ckanext_nosolr:city_dataset.yaml",
+        "scheming.presets": "ckanext.scheming:presets.json ckanext.dcat.schemas:presets.yaml",
+        "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming citylake_dcat",
+        "ckanext.dcat.resource.inherit.license": "true",
+        # CC BY 4.0 with its version (CKAN's built-in list only has an unversioned "cc-by")
+        "licenses_group_url": f"file://{PLUGIN_DIR / 'ckanext_nosolr' / 'licenses.json'}",
+        # map previews draw on a tile this CKAN serves: no request leaves the machine
+        "ckanext.spatial.common_map.type": "custom",
+        "ckanext.spatial.common_map.custom_url":
+            f"{settings.ckan_url}/citylake/basemap-tile.png?z={{z}}&x={{x}}&y={{y}}",
+        "ckanext.spatial.common_map.attribution": "citylake (offline basemap)",
         "ckan.views.default_views": "datatables_view",
         "ckan.storage_path": str(h / "storage"),
         "ckan.max_resource_size": "200",
@@ -110,6 +130,23 @@ def configure(settings: Settings) -> None:
             conn.execute(perms)
         _create_admin(settings)
         (h / ".db-initialised").touch()
+    _migrate_free_extras(settings)
+
+
+# free-text extras that citylake wrote before the city schema made them structured (JSON) fields:
+# ckanext-scheming cannot read them back (package_show answers 500), the next publication rewrites them
+_NOW_STRUCTURED = ("publisher", "contact", "spatial_coverage", "temporal_coverage", "language")
+
+
+def _migrate_free_extras(settings: Settings) -> None:
+    import psycopg
+
+    with psycopg.connect(settings.pg_admin_dsn("ckan_default"), autocommit=True) as conn:
+        # CKAN 2.11+ keeps a dataset's extras in package.extras (JSONB)
+        conn.execute("""UPDATE package SET extras = (
+                            SELECT coalesce(jsonb_object_agg(k, v), '{}'::jsonb) FROM jsonb_each(extras) AS e(k, v)
+                            WHERE NOT (k = ANY(%(keys)s) AND left(v #>> '{}', 1) IS DISTINCT FROM '['))
+                        WHERE extras ?| %(keys)s""", {"keys": list(_NOW_STRUCTURED)})
 
 
 def _create_admin(settings: Settings) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as toolkit
+import sqlalchemy as sa
 from ckan import model
 from ckan.lib import search
 from ckan.lib.search.index import PackageSearchIndex
@@ -82,6 +83,17 @@ class DatabasePackageSearchQuery(PackageSearchQuery):
                           .join(model.Tag).filter(model.Tag.name.in_(values),
                                                   model.PackageTag.state == "active"))
                 q = q.filter(model.Package.id.in_(tagged))
+            elif fieldname == "license_id":
+                q = q.filter(model.Package.license_id.in_(values))
+            elif fieldname == "res_format":
+                formatted = (model.Session.query(model.Resource.package_id)
+                             .filter(model.Resource.format.in_(values), model.Resource.state == "active"))
+                q = q.filter(model.Package.id.in_(formatted))
+            elif fieldname == "groups":
+                members = (model.Session.query(model.Member.table_id).join(model.Group)
+                           .filter(model.Group.name.in_(values), model.Member.table_name == "package",
+                                   model.Member.state == "active", model.Group.is_organization.is_(False)))
+                q = q.filter(model.Package.id.in_(members))
         q = q.filter(model.Package.state.in_(states))
         text = (query.get("q") or "").strip()
         if text and text not in ("*:*", '""'):
@@ -107,8 +119,60 @@ class DatabasePackageSearchQuery(PackageSearchQuery):
             pkg_dict = show({"ignore_auth": True, "use_cache": False}, {"id": pkg.id})
             doc = dict(pkg_dict, validated_data_dict=json.dumps(pkg_dict), data_dict=json.dumps(pkg_dict))
             self.results.append({f: doc.get(f) for f in fields})
-        self.facets = {}
+        self.facets = _facets(q, query)
         return {"results": self.results, "count": self.count}
+
+
+def _facet_fields(query: dict[str, Any]) -> list[str]:
+    fields = query.get("facet.field") or []
+    if isinstance(fields, str):
+        fields = json.loads(fields) if fields.startswith("[") else [fields]
+    return list(fields)
+
+
+def _facets(matching: Any, query: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """What Solr's facet counts would say, computed with SQL over the datasets the query matched.
+
+    The organisation list, organisation pages and the search page's filters all read these
+    (group_dictize raises KeyError('owner_org') when they are missing).
+    """
+    if str(query.get("facet", "true")).lower() == "false":
+        return {}
+    ids = matching.with_entities(model.Package.id).order_by(None).subquery()
+    n = sa.func.count(sa.distinct(model.Package.id))
+    in_ids = model.Package.id.in_(sa.select(ids.c.id))
+    member = (model.Session.query(model.Group.name, n)
+              .join(model.Member, model.Member.group_id == model.Group.id)
+              .join(model.Package, model.Package.id == model.Member.table_id)
+              .filter(in_ids, model.Member.table_name == "package", model.Member.state == "active",
+                      model.Group.state == "active", model.Group.is_organization.is_(False)))
+    counts = {
+        "owner_org": lambda: model.Session.query(model.Package.owner_org, n).filter(in_ids)
+        .group_by(model.Package.owner_org),
+        "organization": lambda: model.Session.query(model.Group.name, n)
+        .join(model.Package, model.Package.owner_org == model.Group.id).filter(in_ids)
+        .group_by(model.Group.name),
+        "groups": lambda: member.group_by(model.Group.name),
+        "tags": lambda: model.Session.query(model.Tag.name, n)
+        .join(model.PackageTag, model.PackageTag.tag_id == model.Tag.id)
+        .join(model.Package, model.Package.id == model.PackageTag.package_id)
+        .filter(in_ids, model.PackageTag.state == "active").group_by(model.Tag.name),
+        "res_format": lambda: model.Session.query(model.Resource.format, n)
+        .join(model.Package, model.Package.id == model.Resource.package_id)
+        .filter(in_ids, model.Resource.state == "active").group_by(model.Resource.format),
+        "license_id": lambda: model.Session.query(model.Package.license_id, n).filter(in_ids)
+        .group_by(model.Package.license_id),
+    }
+    limit = int(query.get("facet.limit") or 50)
+    mincount = int(query.get("facet.mincount") or 1)
+    facets: dict[str, dict[str, int]] = {}
+    for field in _facet_fields(query):
+        if field not in counts:
+            facets[field] = {}
+            continue
+        pairs = sorted(((k, c) for k, c in counts[field]() if k and c >= mincount), key=lambda kc: (-kc[1], kc[0]))
+        facets[field] = dict(pairs if limit < 0 else pairs[:limit])
+    return facets
 
 
 class NoSolrPlugin(plugins.SingletonPlugin):
