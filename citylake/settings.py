@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     health_dsn: str = ""
     ckan_url_override: str = Field("", validation_alias="CITYLAKE_CKAN_URL")
     ckan_token: SecretStr | None = None
+    # where the public reaches the OGC API (a proxy in front of the loopback server), for CKAN's links
+    ogc_api_url_override: str = Field("", validation_alias="CITYLAKE_OGC_API_URL")
     # the portal's DataStore database, for loading by COPY; empty with a remote portal (CITYLAKE_CKAN_URL)
     # unless given: the publisher then loads through the API (datastore_upsert)
     ckan_datastore_dsn_override: SecretStr | None = Field(None, validation_alias="CITYLAKE_CKAN_DATASTORE_DSN")
@@ -212,6 +214,11 @@ class Settings(BaseSettings):
     @property
     def ckan_url(self) -> str:
         return self.ckan_url_override or f"http://127.0.0.1:{self.ckan_port}"
+
+    @property
+    def ogc_api_url(self) -> str:
+        """The OGC API's landing page, as the portal links to it."""
+        return (self.ogc_api_url_override or f"http://127.0.0.1:{self.ogc_api_port}").rstrip("/")
 
     @property
     def ckan_datastore_dsn(self) -> str:

@@ -16,7 +16,9 @@ For each infrastructure owner configured in `ingestion/infrastructure/<owner>/so
 `infrastructure_analysis` runs whenever one of those silver Assets is updated: power N-1
 (pandapower), water pressures at peak and pipe break risk (WNTR), post and telecom coverage per ward
 (networkx) into gold tables, audited, then the open map's layers are rebuilt through the publication
-gate (critical assets only per ward) for the map server (`citylake up`).
+gate (critical assets only per ward) for the map server (`citylake up`), and each open layer goes to
+the portal as a dataset of its owner: the GeoJSON with a map preview and a link to its OGC API
+Features collection (`open_data/gis_portal.py`).
 """
 from __future__ import annotations
 
@@ -26,6 +28,9 @@ import operator
 from airflow.sdk import Asset, chain, dag, task
 
 from citylake.source_config import infrastructure_sources
+from open_data.gis_layers import OPEN_LAYERS
+from open_data.gis_portal import layer_spec
+from orchestration.assets import dataset_asset
 from orchestration.defaults import default_args
 
 SCHEDULES = {"hourly": "@hourly", "daily": "@daily", "weekly": "@weekly", "monthly": "@monthly"}
@@ -114,8 +119,15 @@ def infrastructure_analysis():
 
         return str(build_map())
 
+    @task(outlets=[dataset_asset(layer_spec(layer).name) for layer in OPEN_LAYERS])
+    def publish_open_layers() -> list[str]:
+        """Each open layer of the map to the portal (GeoJSON, map preview, OGC API link)."""
+        from open_data.gis_portal import publish_layers
+
+        return [str(result) for result in publish_layers()]
+
     gate = audit()
-    [power_n1(), water(), coverage()] >> gate >> publish_map()
+    [power_n1(), water(), coverage()] >> gate >> publish_map() >> publish_open_layers()
 
 
 infrastructure_analysis()

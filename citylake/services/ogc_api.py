@@ -25,7 +25,7 @@ def _dir(settings: Settings) -> Path:
 
 
 def url(settings: Settings) -> str:
-    return f"http://127.0.0.1:{settings.ogc_api_port}/map/"
+    return f"{settings.ogc_api_url}/map/"
 
 
 def start(settings: Settings) -> None:
