@@ -14,6 +14,7 @@ from orchestration.defaults import WAREHOUSE_POOL
 OWNERS: dict[str, tuple[str, ...]] = {
     "warehouse_marts": ("core", "health", "leadership"),
     "transport_marts": ("transport",),
+    "centre_marts": ("centre",),
 }
 
 

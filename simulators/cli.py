@@ -34,7 +34,7 @@ def cmd_fleet(settings: Settings, args) -> None:
 def cmd_demo(settings: Settings, args) -> None:
     """The city's day, condensed: services up, one more day in every department, the cameras'
     last hours streamed, then the day's DAGs through the live scheduler, and the portal checked."""
-    from citylake.services import airflow, jupyter
+    from citylake.services import airflow, jupyter, ogc_api
     from orchestration.cli import run_through_scheduler
 
     started = time.monotonic()
@@ -69,7 +69,8 @@ Done in {time.monotonic() - started:.0f}s. Where to look:
   Airflow             {airflow.api_url(settings)}   user {airflow.ADMIN}, password {airflow.admin_password(settings)}
                       (kept in {airflow.admin_password_file(settings)}, readable by its owner only)
   JupyterLab          {jupyter.url(settings, with_token=True)}
-  CKAN portal         {settings.ckan_url}/organization/so-y-te-tphcm
+  CKAN portal         {settings.ckan_url}/   (every department: {settings.ckan_url}/organization/)
+  infrastructure map  {ogc_api.url(settings)}   (OGC API: {settings.ogc_api_url}/collections)
   leadership report   {settings.reports_dir / 'leadership_report.html'}
   lakehouse (Delta)   {settings.lakehouse}   (`citylake tables` lists every table)
   warehouse (DuckDB)  {settings.warehouse_duckdb}   (published marts, read-only for analysts)

@@ -159,3 +159,32 @@ def test_bad_site_parameters_are_refused_before_anything_runs(deployment):
     with pytest.raises(ParamValidationError, match="radius_m"):
         run_dag("site_selection", {"radius_m": -5})
     assert _version(settings, "siting", "sites") == before
+
+
+def test_centre_marts_are_built_audited_and_published(deployment):
+    """The forecasts, backtests, scenarios and site choice published above, as dbt marts: built into
+    the DAG's staging file, audited, then published beside the departments' marts."""
+    from citylake.warehouse import read_mart
+
+    settings = deployment
+    state, tasks = run_dag("centre_marts")
+    assert state == "success" and set(tasks.values()) == {"success"}, tasks
+    forecasts = read_mart(settings, "fct_forecasts").to_pandas()
+    gold = _gold(settings, "forecasting", "forecasts")
+    assert len(forecasts) == len(gold) and forecasts["forecast_key"].is_unique
+    assert (forecasts["lower_95"] <= forecasts["upper_95"]).all()
+    wards = forecasts[forecasts["series_level"] == "ward_code_2025"]
+    assert len(wards) and wards["ward_code_2025"].notna().all()
+    # the backtest chose exactly one model per series, the one the forecast is made by
+    backtests = read_mart(settings, "fct_forecast_backtests").to_pandas()
+    chosen = backtests[backtests["is_chosen"]].set_index(["series_set", "series_id"])["model"]
+    assert chosen.index.is_unique
+    made_by = forecasts.drop_duplicates(["series_set", "series_id"]).set_index(["series_set", "series_id"])["model"]
+    assert made_by.sort_index().equals(chosen.loc[made_by.index].sort_index())
+    scenarios = read_mart(settings, "fct_scenario_ward_months").to_pandas()
+    assert len(scenarios) == len(_gold(settings, "scenarios", "ward_results"))
+    assert scenarios["scenario_hash"].notna().all() and scenarios["scenario_file"].notna().all()
+    sites = read_mart(settings, "rpt_site_choice_by_k").to_pandas().sort_values("k")
+    summary = _gold(settings, "siting", "summary").sort_values("k")
+    assert sites["k"].tolist() == summary["k"].tolist()
+    assert (sites["upper_bound_pct"] >= sites["coverage_pct"] - 1e-9).all()

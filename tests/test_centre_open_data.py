@@ -21,9 +21,12 @@ from open_data.siting import DATASETS, MONITORING_SITES
 
 @pytest.fixture(scope="module")
 def portal(ckan, centre):
-    """The centre's run folder, publishing to the session's CKAN with its token."""
-    saved = os.environ.get("CITYLAKE_CKAN_TOKEN")
+    """The centre's run folder, publishing to the session's CKAN with its token and its DataStore
+    (the centre's run folder holds no secrets of the session's services)."""
+    names = ("CITYLAKE_CKAN_TOKEN", "CITYLAKE_CKAN_DATASTORE_DSN")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["CITYLAKE_CKAN_TOKEN"] = ckan.ckan_api_token
+    os.environ["CITYLAKE_CKAN_DATASTORE_DSN"] = ckan.ckan_datastore_dsn
     try:
         ensure_answers(centre)
         api = ckanapi.RemoteCKAN(ckan.ckan_url, apikey=ckan.ckan_api_token)
@@ -35,10 +38,11 @@ def portal(ckan, centre):
 
         yield Settings(), api
     finally:
-        if saved is None:
-            os.environ.pop("CITYLAKE_CKAN_TOKEN", None)
-        else:
-            os.environ["CITYLAKE_CKAN_TOKEN"] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _publish_siting():

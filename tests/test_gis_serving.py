@@ -248,3 +248,47 @@ def test_every_spatial_table_is_catalogued(built):
     assert len(found) > 30 and found <= catalogued, sorted(found - catalogued)
     assert entry("silver", "power", "substations").classification == "restricted"
     assert entry("bronze", "sawaco", "valves").classification == "restricted"
+
+
+def test_open_layers_reach_the_portal_with_their_ogc_api_link(built, ckan):
+    """Each open layer is a dataset of the registry's owner on the real CKAN: the GeoJSON the map
+    serves, a map preview, and a link that answers as the layer's OGC API collection; critical
+    assets only as counts per ward; a second publication changes nothing."""
+    import ckanapi
+    import requests
+
+    from open_data.gis_layers import OPEN_LAYERS
+    from open_data.gis_portal import layer_spec, publish_layers
+
+    settings, _ = built
+    api = ckanapi.RemoteCKAN(ckan.ckan_url, apikey=ckan.ckan_api_token)
+    for layer in OPEN_LAYERS:
+        try:
+            api.action.dataset_purge(id=layer_spec(layer).name)
+        except ckanapi.NotFound:
+            pass
+    first = publish_layers(settings, api)
+    assert [r.dataset for r in first] == [layer_spec(layer).name for layer in OPEN_LAYERS]
+    assert all(r.package_changed and {"GeoJSON", "OGC API Features"} <= set(r.resources_changed) for r in first)
+
+    citizen = ckanapi.RemoteCKAN(ckan.ckan_url)
+    for layer in OPEN_LAYERS:
+        spec = layer_spec(layer)
+        package = citizen.action.package_show(id=spec.name)
+        assert package["organization"]["name"] == spec.organization.name
+        assert package["license_id"] == "CC-BY-4.0" and package["publisher"]
+        geo = next(r for r in package["resources"] if r["format"] == "GeoJSON")
+        served = requests.get(geo["url"], timeout=30).json()
+        built_file = json.loads((settings.run_dir / "map" / "layers" / f"{layer.name}.geojson").read_text())
+        assert served == built_file and served["features"]
+        assert "geojson_view" in {v["view_type"] for v in citizen.action.resource_view_list(id=geo["id"])}
+        link = next(r for r in package["resources"] if r["format"] == "OGC API Features")
+        assert link["url"] == f"http://127.0.0.1:{settings.ogc_api_port}/collections/{layer.name}"
+        items = requests.get(f"{link['url']}/items", params={"limit": 1000, "f": "json"}, timeout=30).json()
+        assert items["numberMatched"] == len(served["features"]), layer.name
+        if layer.coarsened:
+            # a count at the ward's centre, never an asset's own attributes or position
+            assert all({"ward_code_2025", "count"} <= set(f["properties"]) and f["geometry"]["type"] == "Point"
+                       for f in served["features"])
+    again = publish_layers(settings, api)
+    assert not any(r.package_changed or r.resources_changed for r in again), [str(r) for r in again]

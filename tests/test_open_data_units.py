@@ -61,12 +61,17 @@ def test_every_department_is_declared_with_a_documented_mart():
     specs = all_datasets()
     assert len({s.name for s in specs}) == len(specs)
     orgs = {s.organization.name for s in specs}
-    assert len(orgs) == 8 and "so-xay-dung-tphcm" in orgs and "trung-tam-1022-tphcm" in orgs
+    assert len(orgs) == 9 and "so-xay-dung-tphcm" in orgs and "trung-tam-1022-tphcm" in orgs
+    assert "trung-tam-mo-phong-du-bao-tphcm" in orgs
     docs = dbt_descriptions()
     for spec in specs:
-        assert spec.mart in docs, spec.mart
         for column in (spec.primary_key, *spec.people_counts, *spec.derived_from_people):
             assert column in GLOSSARY, (spec.name, column)
+        if spec.gold_source:
+            # a centre table shaped by SQL: its columns are checked when it is published
+            # (tests/test_centre_open_data.py), as an undocumented column fails the publication
+            continue
+        assert spec.mart in docs, spec.mart
         documented = set(docs[spec.mart])
         assert spec.primary_key in documented, (spec.name, spec.primary_key)
         assert set(GLOSSARY) >= documented, (spec.mart, documented - set(GLOSSARY))
