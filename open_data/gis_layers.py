@@ -5,7 +5,9 @@
 built by tippecanoe) — ward areas with the N-1 result and
 coverage, streets, post offices, antenna sites, hydrants, and the critical assets (substations, plants,
 pumping stations, valves) *coarsened to their ward*: a count at the ward's centre, never a position.
-The OGC API Features server (``citylake/services/ogc_api.py``) serves exactly these files.
+The same layers, and no others, are loaded into the platform's GIS database (PostGIS, ``open_gis``,
+schema ``layers``: one table per layer, all replaced in one transaction) from which pygeoapi
+(``citylake/services/ogc_api.py``) serves them as OGC API Features and vector tiles.
 
 **The gate** (``publish_layer``): a layer built from a restricted table (its classification, or its
 ``geometry.restricted`` flag in source.yml) is refused unless it is coarsened, and so is one from an
@@ -40,6 +42,17 @@ def tiles(geojson: Path, pmtiles: Path, layer: str) -> None:
     exe = Path(sys.executable).parent / "tippecanoe"
     subprocess.run([str(exe if exe.exists() else "tippecanoe"), "-o", str(pmtiles), "-l", layer, "-Z8", "-z15",
                     "--force", "--quiet", "--no-tile-size-limit", str(geojson)], check=True)
+
+
+TITLES = {
+    "wards": "Wards: N-1 power risk, post and antenna coverage, water pressure deficit",
+    "streets": "Street segments",
+    "post_offices": "Post offices",
+    "antenna_sites": "Antenna sites",
+    "hydrants": "Fire hydrants",
+    "substations_by_ward": "Power substations, counted per ward (no positions)",
+    "water_critical_by_ward": "Water plants, pumping stations and valves, counted per ward (no positions)",
+}
 
 
 class RestrictedLayer(PermissionError):
@@ -147,6 +160,48 @@ def build_map(settings: Settings | None = None) -> Path:
         (tmp / "layers" / f"{name}.geojson").write_text(json.dumps(collection, ensure_ascii=False))
     for name in TILED:
         tiles(tmp / "layers" / f"{name}.geojson", tmp / "layers" / f"{name}.pmtiles", name)
+    load_postgis(settings, layers)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
+    (out / "collections.json").write_text(json.dumps({"layers": [
+        {"name": name, "title": TITLES.get(name, name), "tiled": name in TILED,
+         "bbox": [round(float(v), 6) for v in shapely.total_bounds(
+             shapely.from_geojson([json.dumps(f["geometry"]) for f in collection["features"]]))]}
+        for name, collection in layers.items()]}, indent=1))
     return out
+
+
+def load_postgis(settings: Settings, layers: dict[str, dict]) -> None:
+    """Replace the GIS database's layer tables with ``layers`` (GeoJSON that passed the gate), as the
+    platform's account, in one transaction: built in a staging schema, then swapped for the served one.
+    pygeoapi reads them as ``gis_reader`` (SELECT only)."""
+    import geopandas as gpd
+    import sqlalchemy
+
+    from citylake.services import ogc_api
+
+    ogc_api.ensure_database(settings)
+    url = sqlalchemy.engine.make_url(settings.pg_dsn(ogc_api.DATABASE)).set(drivername="postgresql+psycopg")
+    engine = sqlalchemy.create_engine(url)
+    staging, schema, reader = f"{ogc_api.SCHEMA}_staging", ogc_api.SCHEMA, ogc_api.READER
+    try:
+        with engine.begin() as conn:
+            # one build at a time; readers keep the old tables until the commit
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('citylake open layers'))")
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {staging} CASCADE")
+            conn.exec_driver_sql(f"CREATE SCHEMA {staging}")
+            for name, collection in layers.items():
+                frame = gpd.GeoDataFrame.from_features(collection["features"], crs="EPSG:4326")
+                if "id" in frame.columns:
+                    raise ValueError(f"layer {name}: a property is called id, the features' key")
+                frame.insert(0, "id", [f["id"] for f in collection["features"]])
+                frame = frame.rename_geometry("geom")
+                frame.to_postgis(name, conn, schema=staging, index=False)
+                conn.exec_driver_sql(f'ALTER TABLE {staging}."{name}" ADD PRIMARY KEY (id)')
+                # (GeoAlchemy2 made its GiST index on geom with the table)
+            conn.exec_driver_sql(f"GRANT USAGE ON SCHEMA {staging} TO {reader}")
+            conn.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA {staging} TO {reader}")
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            conn.exec_driver_sql(f"ALTER SCHEMA {staging} RENAME TO {schema}")
+    finally:
+        engine.dispose()

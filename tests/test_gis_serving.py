@@ -1,7 +1,8 @@
 """Network analyses, the open map and its OGC API Features, over the registries built in a private
 lakehouse: pandapower, WNTR and networkx results checked against the networks they came from, the
-publication gate refusing restricted layers, the map drawn in Chromium, and the features endpoint
-over HTTP (bbox, property filter, paging)."""
+publication gate refusing restricted layers, the map drawn in Chromium, and pygeoapi over HTTP:
+Features (bbox, property filter, paging), vector tiles, 404 for restricted layers, and its HTML pages
+rendered offline."""
 
 from __future__ import annotations
 
@@ -188,6 +189,129 @@ def test_features_endpoint_bbox_filter_and_paging(built):
         _get(settings, "/collections/hydrants/items", limit=0)
     assert err.value.code == 400
 
+
+def _tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The WebMercatorQuad (row, col) of the tile holding (lon, lat) at zoom z."""
+    n = 2**z
+    col = int((lon + 180) / 360 * n)
+    row = int((1 - np.arcsinh(np.tan(np.radians(lat))) / np.pi) / 2 * n)
+    return row, col
+
+
+def test_vector_tiles_of_streets(built):
+    """pygeoapi's Tiles: a tile of the streets (MVT from PostGIS) holds the segments crossing it."""
+    import mapbox_vector_tile
+
+    settings, _ = built
+    tilesets = _get(settings, "/collections/streets/tiles", f="json")["tilesets"]
+    assert any(t["tileMatrixSetURI"].endswith("/WebMercatorQuad") for t in tilesets)
+    streets = _get(settings, "/collections/streets/items", limit=1000)
+    (x0, y0, x1, y1) = shapely.total_bounds([shapely.geometry.shape(f["geometry"]) for f in streets["features"]])
+    row, col = _tile((x0 + x1) / 2, (y0 + y1) / 2, 12)
+    base = f"http://127.0.0.1:{settings.ogc_api_port}/collections/streets/tiles/WebMercatorQuad"
+    with urllib.request.urlopen(f"{base}/12/{row}/{col}?f=mvt", timeout=30) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/vnd.mapbox-vector-tile"
+        tile = mapbox_vector_tile.decode(response.read())
+    features = tile["streets"]["features"]
+    # the tile's box, in lon/lat: its segments are exactly the streets crossing it
+    n = 2**12
+    west, east = col / n * 360 - 180, (col + 1) / n * 360 - 180
+    north, south = (float(np.degrees(np.arctan(np.sinh(np.pi * (1 - 2 * r / n))))) for r in (row, row + 1))
+    box = shapely.box(west, south, east, north)
+    shapes = {f["id"]: shapely.geometry.shape(f["geometry"]) for f in streets["features"]}
+    crossing = {i for i, g in shapes.items() if box.intersects(g)}
+    near = {i for i, g in shapes.items() if box.intersects(g.envelope)}   # the provider selects by bbox
+    assert 20 < len(crossing) and crossing <= {f["properties"]["id"] for f in features} <= near
+    assert all(f["properties"]["street_name"] for f in features)
+    # a tile far from the city is empty: 204, no body
+    with urllib.request.urlopen(f"{base}/12/0/0?f=mvt", timeout=30) as response:
+        assert response.status == 204 and response.read() == b""
+
+
+RESTRICTED = ("substations", "valves", "plants", "pumping_stations", "pipes", "feeder_segments", "transformers")
+
+
+def test_restricted_layers_are_not_served(built):
+    """The gate's refusal holds at the server: no restricted table reaches the GIS database, so pygeoapi
+    has no collection, items or tiles of one (404); its reader can read, never write."""
+    import psycopg
+
+    from citylake.services import ogc_api
+
+    settings, _ = built
+    for name in RESTRICTED:
+        for path in (f"/collections/{name}", f"/collections/{name}/items",
+                     f"/collections/{name}/tiles/WebMercatorQuad/12/1924/3261"):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                _get(settings, path, f="json")
+            assert err.value.code == 404, path
+    published = {layer["name"] for layer in json.loads(ogc_api.manifest(settings).read_text())["layers"]}
+    with psycopg.connect(settings.pg_dsn(ogc_api.DATABASE)) as conn:   # the owner sees every table
+        tables = {r[0] for r in conn.execute(
+            "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN "
+            "('pg_catalog', 'information_schema') AND tablename <> 'spatial_ref_sys'")}
+    assert tables == {f"layers.{name}" for name in published} and len(published) == 7
+    reader = settings.pg_dsn(ogc_api.DATABASE, ogc_api.READER)
+    with psycopg.connect(reader) as conn:
+        assert conn.execute("SELECT count(*) FROM layers.hydrants").fetchone()[0] > 20
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM layers.hydrants")
+    with psycopg.connect(reader) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("CREATE TABLE layers.substations (id int)")
+    # the server follows what build_map published: a layer taken out of the list is gone, then back
+    manifest = ogc_api.manifest(settings)
+    listed = manifest.read_text()
+    try:
+        kept = [layer for layer in json.loads(listed)["layers"] if layer["name"] != "hydrants"]
+        manifest.write_text(json.dumps({"layers": kept}))
+        with pytest.raises(urllib.error.HTTPError) as err:
+            _get(settings, "/collections/hydrants/items")
+        assert err.value.code == 404
+    finally:
+        manifest.write_text(listed)
+    assert _get(settings, "/collections/hydrants/items", limit=1)["numberReturned"] == 1
+
+
+def test_pygeoapi_pages_render_offline_in_chromium(built):
+    """pygeoapi's HTML (its templates overridden in infra/pygeoapi: Leaflet, Bootstrap and the rest
+    vendored) loads nothing from outside 127.0.0.1 and logs no error."""
+    import re
+    from pathlib import Path
+
+    import pygeoapi
+
+    from citylake.services.ogc_api import PYGEOAPI
+
+    # every template pygeoapi could render here (ours first, then its own) fetches nothing from outside
+    builtin, ours = Path(pygeoapi.__file__).parent / "templates", PYGEOAPI / "templates"
+    fetch = re.compile(r"<(script|img|iframe|source)\b[^>]*\bsrc=[\"']https?://|<link\b[^>]*\bhref=[\"']https?://"
+                       r"|url\([\"']?https?://|@import|unpkg\.com|cdnjs|jsdelivr|googleapis", re.I)
+    for template in builtin.rglob("*.html"):
+        used = ours / template.relative_to(builtin)
+        text = (used if used.exists() else template).read_text()
+        assert not fetch.search(text), (template.relative_to(builtin), fetch.search(text).group(0))
+
+    settings, _ = built
+    (settings.run_dir / "reports").mkdir(parents=True, exist_ok=True)
+    base = f"http://127.0.0.1:{settings.ogc_api_port}"
+    pages = {"landing": ("/?f=html", "a[href*='/collections']"),
+             "collection": ("/collections/wards?f=html", "#collection-map .leaflet-interactive"),
+             "items": ("/collections/wards/items?f=html&limit=100", "#items-map .leaflet-interactive"),
+             "hydrants": ("/collections/hydrants/items?f=html&limit=100", "#items-map .leaflet-marker-icon"),
+             "tiles": ("/collections/streets/tiles?f=html", "#items-map canvas.leaflet-tile")}
+    for name, (path, drawn) in pages.items():
+        with loopback_page(base + path, 1280, 900) as (page, log):
+            page.wait_for_selector(drawn, timeout=30_000)
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("typeof L === 'undefined' || L.version === '1.9.4'")
+            # Bootstrap's stylesheet applied (the navigation bar's pills)
+            assert page.evaluate("getComputedStyle(document.querySelector('.nav-pills')).display") == "flex"
+            if name in ("items", "tiles"):
+                page.screenshot(path=str(settings.run_dir / "reports" / f"pygeoapi_{name}.png"))
+        assert not log.outside, (name, log.outside)
+        assert not log.errors, (name, log.errors)
+        assert any("/static/vendor/" in u for u in log.requests), name
 
 def test_map_renders_offline_in_chromium(built):
     settings, _ = built
