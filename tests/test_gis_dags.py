@@ -57,9 +57,9 @@ def test_ingest_dag_runs_end_to_end(dags, postgres, airflow_db, lakehouse):
     assert delta.read_arrow(silver_uri(settings, "post", "delivery_points")).num_rows > 100
 
 
-def test_analysis_dag_runs_and_publishes_the_map(dags, postgres, airflow_db, lakehouse):
+def test_analysis_dag_runs_and_publishes_the_map(dags, postgres, airflow_db, lakehouse, ckan):
     """The owners' silver built, ``infrastructure_analysis`` under ``dag.test()``: analyses, their audit,
-    then the map's layers (restricted assets only per ward)."""
+    then the map's layers (restricted assets only per ward), then each open layer on the portal."""
     import json
 
     from citylake import delta
@@ -82,3 +82,14 @@ def test_analysis_dag_runs_and_publishes_the_map(dags, postgres, airflow_db, lak
     subs = json.loads((layers / "substations_by_ward.geojson").read_text())["features"]
     assert subs and all(set(f["properties"]) == {"ward_code_2025", "ward_name_2025", "substations", "count"}
                         for f in subs)
+    import ckanapi
+
+    from open_data.gis_layers import OPEN_LAYERS
+    from open_data.gis_portal import layer_spec
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["publish_open_layers"] == "success", states
+    citizen = ckanapi.RemoteCKAN(ckan.ckan_url)
+    for layer in OPEN_LAYERS:
+        package = citizen.action.package_show(id=layer_spec(layer).name)
+        assert {r["format"] for r in package["resources"]} == {"GeoJSON", "OGC API Features"}
