@@ -97,10 +97,19 @@ def _described(layer: Layer) -> tuple[str, str, str, str, str]:
 
 
 def _properties(collection: dict) -> pa.Table:
-    """The features' attributes as a table, every value as text: what the personal-data scan reads."""
-    rows = [{k: None if v is None else str(v) for k, v in (f.get("properties") or {}).items()}
-            for f in collection["features"]]
-    return pa.Table.from_pylist(rows) if rows else pa.table({})
+    """The features' attributes as a table: what the personal-data scan reads. Text stays text and
+    numbers numbers (a longitude's digits are not an ID number); a column of mixed kinds is text."""
+    rows = [f.get("properties") or {} for f in collection["features"]]
+    names = list(dict.fromkeys(k for row in rows for k in row))
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        kinds = {type(v) for v in values if v is not None}
+        if kinds and kinds <= {int, float} or kinds == {bool}:
+            columns[name] = pa.array(values)
+        else:
+            columns[name] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    return pa.table(columns)
 
 
 def _ensure_link(api: ckanapi.RemoteCKAN, package: dict, name: str, url: str, description: str) -> bool:
