@@ -38,9 +38,10 @@ def test_analyses_run_on_the_owners_assets_and_publish_after_their_audit(dags):
     assert waited == produced and "citylake://silver/power/feeder_segments" in waited
     assert dag.get_task("audit_infrastructure_gold").upstream_task_ids == {"power_n1", "water", "coverage"}
     assert dag.get_task("publish_map").upstream_task_ids == {"audit_infrastructure_gold"}
+    assert dag.get_task("publish_open_layers").upstream_task_ids == {"publish_map"}
     for task in dag.tasks:
         if task.outlets:
-            assert "audit" in task.task_id or "audit_infrastructure_gold" in task.upstream_task_ids
+            assert "audit" in task.task_id or "audit_infrastructure_gold" in task.get_flat_relative_ids(upstream=True)
 
 
 def test_ingest_dag_runs_end_to_end(dags, postgres, airflow_db, lakehouse):
