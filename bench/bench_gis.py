@@ -1,5 +1,6 @@
-"""Assigning points to 2025 wards: citylake's way (``ingestion.reference.ward_areas.assign_wards``: per ward, a
-numpy bounding-box filter then ``shapely.intersects_xy`` on the prepared cell), an STRtree query on point
+"""Assigning points to 2025 wards: citylake's way (``ingestion.reference.ward_areas.assign_wards``: points
+bucketed on a grid, per ward the buckets its bounding box covers, then ``shapely.intersects_xy`` on the
+prepared cell), an STRtree query on point
 objects, and the plain ``geopandas.sjoin`` way, side by side in one run on the same points, with the ratios.
 
     .venv/bin/python bench/bench_gis.py --points 1000000 --rounds 3

@@ -186,3 +186,23 @@ def test_topology_audit_passes_and_catches_a_dangling_feeder(infra):
     assert not fed_edges(cut, sources, closed_only=True).all()
     nodes = _silver(settings, "power", "feeder_segments_nodes")
     assert nodes.num_rows > 0 and min(nodes["degree"].to_pylist()) >= 1
+
+
+def test_points_go_to_the_ward_whose_cell_holds_them():
+    """The bucketed assignment against shapely's STRtree on the same points: clustered and uniform
+    points, points outside the city, on the extent's edges and on ward corners, and no points."""
+    from ingestion.reference.ward_areas import _grid, assign_wards, assign_wards_strtree, ward_areas_2025
+
+    _, cells = ward_areas_2025()
+    (x0, y0, x1, y1), _ = _grid()
+    rng = np.random.default_rng(3)
+    corners = shapely.get_coordinates(shapely.get_exterior_ring(cells))
+    xs = np.concatenate([rng.uniform(x0 - 0.1, x1 + 0.1, 20_000), [x0, x1, x0, x1], corners[:, 0]])
+    ys = np.concatenate([rng.uniform(y0 - 0.1, y1 + 0.1, 20_000), [y0, y1, y1, y0], corners[:, 1]])
+    found, expected = assign_wards(xs, ys), assign_wards_strtree(xs, ys)
+    assert (found >= 0).any() and (found < 0).any()
+    # a point on a shared edge may go to either ward: then it must lie in the one it was given
+    differ = np.flatnonzero(found != expected)
+    assert all(found[i] >= 0 and shapely.intersects_xy(cells[found[i]], xs[i], ys[i]) for i in differ)
+    assert len(differ) <= len(corners)
+    assert assign_wards(np.array([]), np.array([])).tolist() == []

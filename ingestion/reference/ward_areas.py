@@ -46,20 +46,49 @@ def ward_areas_table() -> pa.Table:
                      "geometry": pa.array(shapely.to_wkb(cells).tolist(), pa.binary())})
 
 
+GRID = 128   # cells per side of the bucket grid over the wards' extent
+
+
 def assign_wards(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Position (into ``ward_areas_2025()``) of the ward each lon/lat point lies in, -1 outside the city.
 
-    Per ward: the points inside its bounding box (numpy), then ``shapely.intersects_xy`` on the prepared
-    cell for those alone — no point objects are made. A point on a shared edge goes to the first ward.
-    About 2× an STRtree query and 4× ``geopandas.sjoin`` on a million points (bench/bench_gis.py)."""
+    The points are bucketed once on a grid over the wards' extent (one sort); per ward, the buckets its
+    bounding box covers give the candidates, and ``shapely.intersects_xy`` on the prepared cell decides
+    for those alone — no point objects are made, and no ward scans every point. A point on a shared
+    edge goes to the first ward. Measured against an STRtree query and ``geopandas.sjoin`` in
+    bench/bench_gis.py."""
     _, cells = ward_areas_2025()
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)
     out = np.full(len(xs), -1, dtype=np.int64)
-    for i, (cell, (x0, y0, x1, y1)) in enumerate(zip(cells, _bounds())):
-        candidates = np.flatnonzero((xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1) & (out < 0))
+    (x0, y0, x1, y1), ward_buckets = _grid()
+    inside = (xs >= x0) & (xs <= x1) & (ys >= y0) & (ys <= y1)
+    bx = np.clip(((xs - x0) / (x1 - x0) * GRID).astype(np.int64), 0, GRID - 1)
+    by = np.clip(((ys - y0) / (y1 - y0) * GRID).astype(np.int64), 0, GRID - 1)
+    bucket = np.where(inside, by * GRID + bx, GRID * GRID)
+    order = np.argsort(bucket, kind="stable")
+    starts = np.searchsorted(bucket[order], np.arange(GRID * GRID + 1))
+    for i, (cell, (col0, col1, row0, row1)) in enumerate(zip(cells, ward_buckets)):
+        candidates = np.concatenate([order[starts[row * GRID + col0]:starts[row * GRID + col1 + 1]]
+                                     for row in range(row0, row1 + 1)])
+        candidates = candidates[out[candidates] < 0]
         if len(candidates):
             out[candidates[shapely.intersects_xy(cell, xs[candidates], ys[candidates])]] = i
     return out
+
+
+@lru_cache(maxsize=1)
+def _grid() -> tuple[tuple[float, float, float, float], np.ndarray]:
+    """The wards' extent, and per ward the first and last grid column and row its bounding box covers."""
+    b = _bounds()
+    x0, y0, x1, y1 = float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+    def col(v):
+        return np.clip(((v - x0) / (x1 - x0) * GRID).astype(np.int64), 0, GRID - 1)
+
+    def row(v):
+        return np.clip(((v - y0) / (y1 - y0) * GRID).astype(np.int64), 0, GRID - 1)
+
+    return (x0, y0, x1, y1), np.column_stack([col(b[:, 0]), col(b[:, 2]), row(b[:, 1]), row(b[:, 3])])
 
 
 def assign_wards_strtree(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
