@@ -5,14 +5,16 @@ A run belongs to the day when one of the Asset events that started it came from 
 (Airflow records each event's source run). A scheduled run that happens to fall in the window (the
 cameras' every 15 minutes) is real work but not the day's: it is not waited for.
 
-Progress is one line per finished task (a Cosmos task group — one task per dbt model — is one line
-when the group is done) and one per finished DAG run; a failure names its task and its log file.
+Progress is one line per finished DAG run with its tasks counted by outcome, and one per task that
+failed or took a while (a Cosmos task group — one task per dbt model — counts as one task when the
+group is done); a failure names its task and its log file.
 One failed DAG does not stop the others: the run ends with a summary of every failure.
 """
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,7 +122,9 @@ def run_day(api: AirflowAPI, roots: Iterable[str], followers: Iterable[str], log
                 took = ""
                 if run.get("start_date") and run.get("end_date"):
                     took = f" in {_elapsed(run['start_date'], run['end_date']):.0f}s"
-                say(f"  {dag_id}: {run['state']}{took} ({run['run_type'].replace('_', ' ')})")
+                counts = Counter(_MARKS.get(ti["state"], ti["state"]) for ti in tis)
+                tasks = ", ".join(f"{n} {mark}" for mark, n in sorted(counts.items()))
+                say(f"  {dag_id}: {run['state']}{took} ({run['run_type'].replace('_', ' ')}; tasks: {tasks})")
         busy = len(done_runs) < len(day.runs) or any(api.queued_asset_events(d) for d in followers)
         if busy:
             quiet_since = None
@@ -148,7 +152,8 @@ def _report_tasks(tis: list[dict], reported: set, log_folder: Path, day: DayRun,
         if key in reported or ti["state"] not in ("success", "failed", "upstream_failed", "skipped"):
             continue
         reported.add(key)
-        _say_task(ti["dag_id"], ti["task_id"], ti["state"], _seconds(ti), say)
+        if _worth_a_line(ti["state"], _seconds(ti)):
+            _say_task(ti["dag_id"], ti["task_id"], ti["state"], _seconds(ti), say)
         if ti["state"] == "failed":
             failure = Failure(ti["dag_id"], ti["dag_run_id"], ti["task_id"], log_path(log_folder, ti))
             day.failures.append(failure)
@@ -164,14 +169,22 @@ def _report_tasks(tis: list[dict], reported: set, log_folder: Path, day: DayRun,
         ends = [m["end_date"] for m in members if m.get("end_date")]
         took = _elapsed(min(starts), max(ends)) if starts and ends else 0.0
         state = "failed" if failed else "success"
-        _say_task(members[0]["dag_id"], f"{group} ({len(members)} tasks)", state, took, say)
+        if _worth_a_line(state, took):
+            _say_task(members[0]["dag_id"], f"{group} ({len(members)} tasks)", state, took, say)
         for ti in failed:
             failure = Failure(ti["dag_id"], ti["dag_run_id"], ti["task_id"], log_path(log_folder, ti))
             day.failures.append(failure)
             say(f"      {ti['task_id']} failed; log: {failure.log}")
 
 
+_MARKS = {"success": "ok", "failed": "FAILED", "upstream_failed": "not run (upstream failed)", "skipped": "skipped"}
+# a task that ended well this fast gets no line of its own: its DAG's line counts it
+QUICK_TASK_S = 15.0
+
+
+def _worth_a_line(state: str, seconds: float) -> bool:
+    return state not in ("success", "skipped") or seconds >= QUICK_TASK_S
+
+
 def _say_task(dag_id: str, task: str, state: str, seconds: float, say) -> None:
-    mark = {"success": "ok", "failed": "FAILED", "upstream_failed": "not run (upstream failed)",
-            "skipped": "skipped"}.get(state, state)
-    say(f"    {dag_id:<22} {task:<40} {mark:<8} {seconds:6.1f}s")
+    say(f"    {dag_id:<22} {task:<40} {_MARKS.get(state, state):<8} {seconds:6.1f}s")
