@@ -153,6 +153,26 @@ ANALYTICS_TABLES: tuple[TableEntry, ...] = (
 )
 
 
+# the gold copies the open-data portal publishes (open_data/departments.py declares them; a test keeps
+# this list and those declarations in step): what each department's datasets were made from
+OPEN_DATA_TABLES: tuple[TableEntry, ...] = tuple(
+    TableEntry("gold", domain, table, owner, "public", f"Published: {dataset}")
+    for domain, table, owner, dataset in (
+        ("business", "dim_enterprises", "Sở Tài chính", "doanh-nghiep-dang-ky"),
+        ("business", "rpt_new_businesses", "Sở Tài chính", "doanh-nghiep-thanh-lap-moi"),
+        ("fdi", "rpt_fdi_by_country_year", "Sở Tài chính", "du-an-fdi-theo-quoc-gia"),
+        ("investment", "rpt_investment_projects", "Sở Tài chính", "du-an-dau-tu"),
+        ("education", "rpt_schools_by_ward", "Sở Giáo dục và Đào tạo", "truong-hoc-hoc-sinh-theo-phuong"),
+        ("one_stop", "rpt_dossiers_on_time", "Trung tâm Phục vụ hành chính công", "ho-so-mot-cua-dung-han"),
+        ("hotline", "rpt_hotline_response", "Trung tâm 1022", "tong-dai-1022"),
+        ("land", "rpt_land_transactions", "Sở Nông nghiệp và Môi trường", "giao-dich-dat-dai-theo-phuong"),
+        ("inspection", "rpt_inspection_recovery", "Thanh tra Thành phố", "ket-luan-thanh-tra-thu-hoi"),
+        ("complaints", "rpt_complaint_backlog", "Thanh tra Thành phố", "khieu-nai-to-cao-ton-dong"),
+        ("transport", "rpt_congestion_by_ward", "Sở Xây dựng", "giao-thong-un-tac-theo-phuong-gio"),
+    )
+)
+
+
 def source_tables() -> tuple[TableEntry, ...]:
     """Bronze and silver tables of every configured department source (from source.yml)."""
     from citylake.source_config import all_sources
@@ -213,7 +233,8 @@ def infrastructure_tables() -> tuple[TableEntry, ...]:
 
 def all_tables() -> tuple[TableEntry, ...]:
     seen, out = set(), []
-    for t in source_tables() + infrastructure_tables() + TABLES + REFERENCE_TABLES + ANALYTICS_TABLES:
+    for t in (source_tables() + infrastructure_tables() + TABLES + REFERENCE_TABLES + ANALYTICS_TABLES
+              + OPEN_DATA_TABLES):
         if (t.layer, t.domain, t.name) not in seen:
             seen.add((t.layer, t.domain, t.name))
             out.append(t)

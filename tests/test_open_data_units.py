@@ -75,3 +75,15 @@ def test_every_department_is_declared_with_a_documented_mart():
         documented = set(docs[spec.mart])
         assert spec.primary_key in documented, (spec.name, spec.primary_key)
         assert set(GLOSSARY) >= documented, (spec.mart, documented - set(GLOSSARY))
+
+
+def test_every_published_gold_copy_is_in_the_catalogue():
+    """The gold table each dataset is copied to before it goes to the portal is catalogued as public,
+    under the name the publisher writes (``gold/<domain>/<published_table>``)."""
+    from citylake.catalog import entry
+    from open_data.registry import DATASETS_BY_DOMAIN
+
+    for domain, specs in DATASETS_BY_DOMAIN.items():
+        for spec in specs:
+            table = entry("gold", domain, spec.published_table)
+            assert table.classification == "public" and spec.name in table.description, spec.name
