@@ -329,14 +329,20 @@ def _finish(rows: pa.Table | pa.RecordBatch, raw_names: list[str]):
     rows = _utc(rows)
     if not raw_names:
         return rows.append_column(UNREPRESENTABLE, pa.nulls(rows.num_rows, pa.string()))
-    raws = {name: rows[_RAW + name] for name in raw_names}
-    if all(col.null_count == len(col) for col in raws.values()):
-        out = pa.nulls(rows.num_rows, pa.string())
-    else:
-        listed = {name: col.to_pylist() for name, col in raws.items() if col.null_count < len(col)}
-        out = pa.array([json.dumps(d, ensure_ascii=False) if (d := {n: v[i] for n, v in listed.items()
-                                                                      if v[i] is not None}) else None
-                        for i in range(rows.num_rows)], pa.string())
+    raws = {name: rows[_RAW + name] for name in raw_names if rows[_RAW + name].null_count < rows.num_rows}
+    out = pa.nulls(rows.num_rows, pa.string())
+    if raws:
+        # JSON only for the rows that hold raw text (few): found and scattered back with Arrow compute
+        held = None
+        for col in raws.values():
+            held = pc.is_valid(col) if held is None else pc.or_(held, pc.is_valid(col))
+        if isinstance(held, pa.ChunkedArray):
+            held = held.combine_chunks()
+        where = pc.indices_nonzero(held)
+        listed = {name: pc.take(col, where).to_pylist() for name, col in raws.items()}
+        texts = [json.dumps({n: v[i] for n, v in listed.items() if v[i] is not None}, ensure_ascii=False)
+                 for i in range(len(where))]
+        out = pc.replace_with_mask(out, held, pa.array(texts, pa.string()))
     keep = [i for i, n in enumerate(rows.schema.names) if not n.startswith(_RAW)]
     rows = rows.select(keep)
     flag = rows.schema.get_field_index(WATERMARK_FLAG)
