@@ -363,7 +363,11 @@ def _read(query: _Query, first_load: bool):
     if not first_load:
         rows = _read_table(uri, query.sql())
         return _finish(rows, _raw_names(rows.schema))
-    kwargs = {"partition_on": query.cfg.key[0], "partition_num": 2} if len(query.cfg.key) == 1 else {}
+    # PostgreSQL: two COPY streams over the key range. MariaDB: one connection -- two cost the server
+    # and connectorx more CPU (a range query, two scans, two decoders) for no gain on a 2-core host
+    # where the server, the decoder and the Delta writer already share the cores
+    split = len(query.cfg.key) == 1 and not _is_mysql(query.dsn)
+    kwargs = {"partition_on": query.cfg.key[0], "partition_num": 2} if split else {}
     reader = _open_stream(uri, query.sql(), kwargs)
     raw = _raw_names(reader.schema)
     return pa.RecordBatchReader.from_batches(_finished_schema(reader.schema), (_finish(b, raw) for b in reader))
