@@ -700,16 +700,25 @@ class _Stamp:
                        ("_extracted_at", pa.scalar(dt.datetime.now(dt.UTC),
                                                    pa.timestamp("us", "UTC"))),
                        ("_source_system", pa.scalar(source_system)))
+        self._columns: dict[tuple[int, bool], list[pa.Array]] = {}
 
     def schema(self, schema: pa.Schema) -> pa.Schema:
         for name, value in self.values:
             schema = schema.append(pa.field(name, value.type))
         return schema.append(pa.field("_deleted", pa.bool_()))
 
+    def columns(self, rows: int, deleted: bool) -> list[pa.Array]:
+        """The metadata columns for ``rows`` rows: made once per length (a stream's batches share one)."""
+        if (rows, deleted) not in self._columns:
+            self._columns[rows, deleted] = [*(pa.repeat(value, rows) for _, value in self.values),
+                                            pa.repeat(pa.scalar(deleted), rows)]
+        return self._columns[rows, deleted]
+
     def __call__(self, rows: pa.Table, deleted: bool = False) -> pa.Table:
-        for name, value in self.values:
-            rows = rows.append_column(name, pa.repeat(value, rows.num_rows))
-        return rows.append_column("_deleted", pa.repeat(pa.scalar(deleted), rows.num_rows))
+        names = [name for name, _ in self.values] + ["_deleted"]
+        for name, column in zip(names, self.columns(rows.num_rows, deleted)):
+            rows = rows.append_column(name, column)
+        return rows
 
 
 def _stamped_stream(reader: pa.RecordBatchReader, stamp: _Stamp, key: tuple[str, ...], counts: dict,
