@@ -65,6 +65,10 @@ BATCH_COLUMNS = ("_batch_id", "_batch_seq", "_extracted_at", "_source_system", "
 UNREPRESENTABLE = "_unrepresentable"   # JSON {column: raw source text} for values bronze cannot hold
 WATERMARK_FLAG = "_watermark_flag"     # missing | future | past: a watermark that cannot be trusted
 STREAM_BATCH_ROWS = 65_536
+# MariaDB streams in smaller batches: its one decoder is the slowest stage, and the Delta writer waits
+# for the first batch and ends on the last, so a smaller batch fills and drains that pipeline sooner
+# (same CPU, same files: the writer still makes one row group of them)
+MARIADB_STREAM_BATCH_ROWS = 16_384
 _RAW = "__raw__"                       # prefix of the per-column raw-text helper columns of a read
 GEOMETRY_SRID = "_srid"                # suffix of the SRID column read beside each PostGIS geometry column
 
@@ -194,10 +198,14 @@ def _columns(dsn: str, query_table: str) -> list[tuple[str, str]]:
     if _is_mysql(dsn):
         schema, _, name = query_table.rpartition(".")
         where = f"table_schema = '{schema}'" if schema else "table_schema = DATABASE()"
-        got = cx.read_sql(dsn, f"SELECT column_name AS name, lower(data_type) AS type FROM information_schema.columns "
+        got = cx.read_sql(dsn, f"SELECT column_name AS name, lower(data_type) AS type, "
+                               f"numeric_precision - numeric_scale AS digits FROM information_schema.columns "
                                f"WHERE {where} AND table_name = '{name}' ORDER BY ordinal_position",
                           return_type="arrow")
-        return list(zip(got["name"].to_pylist(), got["type"].to_pylist()))
+        # a DECIMAL with at most 18 integer digits cannot hold a value bronze cannot (MariaDB has no
+        # NaN or infinity): it needs no per-row check
+        return [(n, _BOUNDED_DECIMAL if t == "decimal" and d is not None and d <= 18 else t)
+                for n, t, d in zip(got["name"].to_pylist(), got["type"].to_pylist(), got["digits"].to_pylist())]
     with psycopg.connect(dsn) as conn:
         return conn.execute("""
             SELECT a.attname, format_type(CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE a.atttypid END, NULL)
@@ -214,9 +222,12 @@ _PG_FIT = {
     "timestamp with time zone": "{c} BETWEEN '0001-01-01 00:00:00+00' AND '9999-12-31 23:59:59.999999+00'",
     "numeric": "abs({c}) < 1e18",             # NaN and ±Infinity fail this too
 }
-_MARIADB_DATE = "YEAR({c}) > 0 AND MONTH({c}) > 0 AND DAYOFMONTH({c}) > 0"  # zero and partial-zero dates
+# zero and partial-zero dates (and year 0): date arithmetic gives NULL for exactly those, and one
+# addition costs the server less than YEAR(), MONTH() and DAYOFMONTH() together
+_MARIADB_DATE = "{c} + INTERVAL 0 DAY IS NOT NULL"
 _MARIADB_FIT = {"date": _MARIADB_DATE, "datetime": _MARIADB_DATE, "timestamp": _MARIADB_DATE,
                 "decimal": "ABS({c}) < 1e18"}
+_BOUNDED_DECIMAL = "decimal (at most 18 integer digits)"   # MariaDB: always fits, read as it is
 # Delta has no time-of-day type (and MariaDB TIME is a duration up to 838:59:59): kept as the source's text
 _AS_TEXT = {"time without time zone", "time with time zone", "time", "interval", "money"}
 
@@ -248,8 +259,10 @@ def _select_list(dsn: str, cfg: TableConfig, columns: list[tuple[str, str]], as_
 def _flag_sql(dsn: str, cfg: TableConfig, now: dt.datetime) -> str:
     w = _quote(dsn, cfg.watermark)
     since = dt.datetime.combine(cfg.watermark_since, dt.time(), dt.UTC)
-    return (f"CASE WHEN {w} IS NULL THEN 'missing' WHEN {w} > '{_literal(dsn, now)}' THEN 'future' "
-            f"WHEN {w} < '{_literal(dsn, since)}' THEN 'past' END AS {WATERMARK_FLAG}")
+    # the common case (a trusted watermark) first: one BETWEEN for most rows
+    return (f"CASE WHEN {w} BETWEEN '{_literal(dsn, since)}' AND '{_literal(dsn, now)}' THEN NULL "
+            f"WHEN {w} IS NULL THEN 'missing' WHEN {w} > '{_literal(dsn, now)}' THEN 'future' "
+            f"ELSE 'past' END AS {WATERMARK_FLAG}")
 
 
 @dataclass
@@ -320,14 +333,20 @@ def _finish(rows: pa.Table | pa.RecordBatch, raw_names: list[str]):
     rows = _utc(rows)
     if not raw_names:
         return rows.append_column(UNREPRESENTABLE, pa.nulls(rows.num_rows, pa.string()))
-    raws = {name: rows[_RAW + name] for name in raw_names}
-    if all(col.null_count == len(col) for col in raws.values()):
-        out = pa.nulls(rows.num_rows, pa.string())
-    else:
-        listed = {name: col.to_pylist() for name, col in raws.items() if col.null_count < len(col)}
-        out = pa.array([json.dumps(d, ensure_ascii=False) if (d := {n: v[i] for n, v in listed.items()
-                                                                      if v[i] is not None}) else None
-                        for i in range(rows.num_rows)], pa.string())
+    raws = {name: rows[_RAW + name] for name in raw_names if rows[_RAW + name].null_count < rows.num_rows}
+    out = pa.nulls(rows.num_rows, pa.string())
+    if raws:
+        # JSON only for the rows that hold raw text (few): found and scattered back with Arrow compute
+        held = None
+        for col in raws.values():
+            held = pc.is_valid(col) if held is None else pc.or_(held, pc.is_valid(col))
+        if isinstance(held, pa.ChunkedArray):
+            held = held.combine_chunks()
+        where = pc.indices_nonzero(held)
+        listed = {name: pc.take(col, where).to_pylist() for name, col in raws.items()}
+        texts = [json.dumps({n: v[i] for n, v in listed.items() if v[i] is not None}, ensure_ascii=False)
+                 for i in range(len(where))]
+        out = pc.replace_with_mask(out, held, pa.array(texts, pa.string()))
     keep = [i for i, n in enumerate(rows.schema.names) if not n.startswith(_RAW)]
     rows = rows.select(keep)
     flag = rows.schema.get_field_index(WATERMARK_FLAG)
@@ -348,7 +367,13 @@ def _read(query: _Query, first_load: bool):
     if not first_load:
         rows = _read_table(uri, query.sql())
         return _finish(rows, _raw_names(rows.schema))
-    kwargs = {"partition_on": query.cfg.key[0], "partition_num": 2} if len(query.cfg.key) == 1 else {}
+    # PostgreSQL: two COPY streams over the key range. MariaDB: one connection -- two cost the server
+    # and connectorx more CPU (a range query, two scans, two decoders) for no gain on a 2-core host
+    # where the server, the decoder and the Delta writer already share the cores
+    mysql = _is_mysql(query.dsn)
+    kwargs = {"batch_size": MARIADB_STREAM_BATCH_ROWS if mysql else STREAM_BATCH_ROWS}
+    if len(query.cfg.key) == 1 and not mysql:
+        kwargs.update(partition_on=query.cfg.key[0], partition_num=2)
     reader = _open_stream(uri, query.sql(), kwargs)
     raw = _raw_names(reader.schema)
     return pa.RecordBatchReader.from_batches(_finished_schema(reader.schema), (_finish(b, raw) for b in reader))
@@ -361,7 +386,7 @@ def _read_table(uri: str, sql: str) -> pa.Table:
 
 @_retrying
 def _open_stream(uri: str, sql: str, kwargs: dict) -> pa.RecordBatchReader:
-    return cx.read_sql(uri, sql, return_type="arrow_stream", batch_size=STREAM_BATCH_ROWS, **kwargs)
+    return cx.read_sql(uri, sql, return_type="arrow_stream", **kwargs)
 
 
 def _sql_literal(value) -> str:
@@ -675,16 +700,25 @@ class _Stamp:
                        ("_extracted_at", pa.scalar(dt.datetime.now(dt.UTC),
                                                    pa.timestamp("us", "UTC"))),
                        ("_source_system", pa.scalar(source_system)))
+        self._columns: dict[tuple[int, bool], list[pa.Array]] = {}
 
     def schema(self, schema: pa.Schema) -> pa.Schema:
         for name, value in self.values:
             schema = schema.append(pa.field(name, value.type))
         return schema.append(pa.field("_deleted", pa.bool_()))
 
+    def columns(self, rows: int, deleted: bool) -> list[pa.Array]:
+        """The metadata columns for ``rows`` rows: made once per length (a stream's batches share one)."""
+        if (rows, deleted) not in self._columns:
+            self._columns[rows, deleted] = [*(pa.repeat(value, rows) for _, value in self.values),
+                                            pa.repeat(pa.scalar(deleted), rows)]
+        return self._columns[rows, deleted]
+
     def __call__(self, rows: pa.Table, deleted: bool = False) -> pa.Table:
-        for name, value in self.values:
-            rows = rows.append_column(name, pa.repeat(value, rows.num_rows))
-        return rows.append_column("_deleted", pa.repeat(pa.scalar(deleted), rows.num_rows))
+        names = [name for name, _ in self.values] + ["_deleted"]
+        for name, column in zip(names, self.columns(rows.num_rows, deleted)):
+            rows = rows.append_column(name, column)
+        return rows
 
 
 def _stamped_stream(reader: pa.RecordBatchReader, stamp: _Stamp, key: tuple[str, ...], counts: dict,
