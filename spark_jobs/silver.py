@@ -7,18 +7,28 @@ district name); source values mapped to English enumerations; and every row that
 (a required value missing, an unknown enumeration value, a ward not found, a failed check, a
 duplicate business key) sent to ``silver/<domain>/quarantine`` with its reason. Where a table's
 ward is optional (``required: false``), a ward the source gave but that is not found keeps its row
-in silver and says so in ``ward_issue`` (null when the ward was found or none was given). Silver is rebuilt
-from bronze on every run and each table replaced in one Delta commit, so reruns agree.
+in silver and says so in ``ward_issue`` (null when the ward was found or none was given).
+
+A run costs what changed: each table's commit records the bronze version it was built from, and the
+next run reads only the bronze versions appended since, works out which keys' latest version changed
+(new, updated, deleted: tombstones remove the key), and merges those keys into the table and the
+quarantine (Delta MERGE). A rerun finds nothing new and writes nothing. The table is rebuilt whole
+instead on its first build, with ``full_rebuild``, when its spec, the job's logic, the salt or the ward
+mapping changed, or when bronze was rewritten (repair, compaction, overwrite); either way the rows are
+the same.
 
 (The Health department keeps its own job, ``health_silver``: facility de-duplication and the
 restricted identity table are specific to it.)
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import sys
 import unicodedata
 
+import pyarrow as pa
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType
@@ -28,7 +38,7 @@ from citylake.catalog import bronze_uri, silver_uri
 from citylake.settings import Settings, get_settings
 from citylake.source_config import SilverSpec, SourceConfig, TableConfig, load_source
 from citylake.spark import spark_session
-from spark_jobs.common import ensure_ward_mapping, first_reason, latest_versions
+from spark_jobs.common import WATERMARK_FLAG, ensure_ward_mapping, first_reason, latest_versions, ranked_versions
 from spark_jobs.text import nfc
 
 log = logging.getLogger(__name__)
@@ -126,8 +136,131 @@ def shape(bronze: DataFrame, source: SourceConfig, cfg: TableConfig, wards: Data
     return good, bad
 
 
-def run(name: str, settings: Settings | None = None, spark=None) -> dict[str, int]:
-    """Rebuild every silver table of source ``name``; returns row counts (and the quarantine's)."""
+STATE = "citylake.silver_state"   # commit metadata of a silver table: what it was built from
+LOGIC_VERSION = 2                 # bump when shape() changes what a row becomes: every table is rebuilt once
+MERGE_DELETE = "_merge_delete"
+
+
+def _fingerprint(cfg: TableConfig, salt: str, wards_version: int | None) -> str:
+    """What a silver row depends on besides its bronze row: when it changes, incremental runs would
+    leave rows built the old way, so the table is rebuilt."""
+    spec = {"table": cfg.name, "key": list(cfg.key), "watermark": cfg.watermark, "logic": LOGIC_VERSION,
+            "silver": cfg.silver.model_dump(mode="json"), "wards": wards_version}
+    return hashlib.sha256((json.dumps(spec, sort_keys=True, default=str) + salt).encode()).hexdigest()
+
+
+def _silver_keys(cfg: TableConfig) -> dict[str, str] | None:
+    """Silver column → bronze key column, when every key column reaches silver as itself."""
+    mapped = {name: expr.strip() for name, expr in cfg.silver.columns.items() if expr.strip() in cfg.key}
+    return mapped if sorted(mapped.values()) == sorted(cfg.key) else None
+
+
+def built_from(target: str) -> dict | None:
+    """The state a silver table's last build recorded: bronze version and table id, batch, fingerprint, mode."""
+    if not delta.exists(target):
+        return None
+    raw = delta.job_metadata(delta.table(target), STATE)
+    return json.loads(raw) if raw else None
+
+
+def _read_from(cfg: TableConfig, bronze: str, target: str, fingerprint: str, quarantine: str) -> tuple[int | None, str]:
+    """The bronze version to read on from, or None and why the table is rebuilt instead."""
+    state = built_from(target)
+    if state is None:
+        return None, "no silver table built by this job yet"
+    if not delta.exists(quarantine):
+        return None, "the quarantine table is missing"
+    if state.get("fingerprint") != fingerprint:
+        return None, "the silver spec, the job's logic, the salt or the ward mapping changed"
+    if _silver_keys(cfg) is None or len(cfg.silver.unique) > 1:
+        return None, "the key is not a silver column, or more than one business key is unique"
+    if not delta.appended_since(bronze, state["bronze_version"], state.get("bronze_table_id")):
+        return None, "bronze was rewritten (overwrite, repair, compaction, merge) since the last build"
+    return state["bronze_version"], "incremental"
+
+
+def _key_text(columns) -> F.Column:
+    return F.concat_ws("|", *[F.col(k).cast("string") for k in columns])
+
+
+def _changes(spark, uri: str, version: int, since: int, source: SourceConfig, cfg: TableConfig,
+             wards: DataFrame | None, salt: str, target: str, quarantine: str) -> tuple[pa.Table, pa.Table] | None:
+    """(silver merge source, quarantine merge source) for the keys whose latest version changed since
+    ``since``; None when none did.
+
+    The versions appended since are read whole; older versions only by their key and ordering columns,
+    for the keys that have a new one (a late row may not be the latest). A business key checked for
+    duplicates (``unique``) ties keys together: the keys holding an old or new value of a changed key
+    are rebuilt with it, from their current versions, so the first-entered rule sees the same rows as
+    a full rebuild.
+    """
+    key = list(cfg.key)
+    new = delta.read_spark(spark, uri, version=version, since=since)
+    if new.isEmpty():
+        return None
+    everything = delta.read_spark(spark, uri, version=version)
+    ordering = [c for c in (*key, cfg.watermark, "_batch_seq", "_deleted", WATERMARK_FLAG) if c in new.columns]
+    history = everything.select(*ordering).join(F.broadcast(new.select(*key).distinct()), key, "left_semi")
+    winners = (ranked_versions(history, key, cfg.watermark).filter("_rn = 1")
+               .join(new.select(*key, "_batch_seq"), [*key, "_batch_seq"], "left_semi"))
+    deleted = F.coalesce(F.col("_deleted"), F.lit(False)) if "_deleted" in new.columns else F.lit(False)
+    winners = winners.withColumn("_gone", deleted).select(*key, "_batch_seq", "_gone").cache()
+    rows = new.join(F.broadcast(winners.filter(~F.col("_gone"))), [*key, "_batch_seq"], "left_semi")
+    if cfg.silver.unique:
+        rows = rows.unionByName(_tied(spark, everything, rows, winners, source, cfg, wards, salt, target, quarantine))
+    affected = rows.select(*key).unionByName(winners.filter("_gone").select(*key)).distinct()
+    if affected.isEmpty():
+        winners.unpersist()
+        return None
+    good, bad = shape(rows, source, cfg, wards, salt)
+    silver_keys = _silver_keys(cfg)
+    gone_silver = (affected.select(*[F.col(b).alias(s) for s, b in silver_keys.items()])
+                   .join(good.select(*silver_keys), list(silver_keys), "left_anti"))
+    gone_bad = (affected.select(F.lit(cfg.name).alias("source_table"), _key_text(key).alias("source_key"))
+                .join(bad.select("source_key"), "source_key", "left_anti"))
+    changes = (good.withColumn(MERGE_DELETE, F.lit(False))
+               .unionByName(gone_silver.withColumn(MERGE_DELETE, F.lit(True)), allowMissingColumns=True).toArrow(),
+               bad.withColumn(MERGE_DELETE, F.lit(False))
+               .unionByName(gone_bad.withColumn(MERGE_DELETE, F.lit(True)), allowMissingColumns=True).toArrow())
+    winners.unpersist()
+    return changes
+
+
+def _tied(spark, everything: DataFrame, rows: DataFrame, winners: DataFrame, source: SourceConfig,
+          cfg: TableConfig, wards: DataFrame | None, salt: str, target: str, quarantine: str) -> DataFrame:
+    """The current versions of the unchanged keys sharing a business key value with a changed key."""
+    [business_key] = cfg.silver.unique
+    silver_keys = _silver_keys(cfg)
+    from_json = F.get_json_object("record", f"$.{business_key}")
+    held = (delta.read_spark(spark, target)
+            .select(_key_text(list(silver_keys)).alias("_k"), F.col(business_key).cast("string").alias("_bk"),
+                    "_batch_id")
+            .unionByName(delta.read_spark(spark, quarantine).filter(F.col("source_table") == cfg.name)
+                         .select(F.col("source_key").alias("_k"), from_json.alias("_bk"), "_batch_id")))
+    changed = winners.select(_key_text(cfg.key).alias("_k"))
+    good, bad = shape(rows, source, cfg, wards, salt)
+    values = (good.select(F.col(business_key).cast("string").alias("_bk"))
+              .unionByName(bad.select(from_json.alias("_bk")))
+              .unionByName(held.join(changed, "_k", "left_semi").select("_bk"))
+              .filter("_bk IS NOT NULL").distinct())
+    tied = held.join(values, "_bk", "left_semi").join(changed, "_k", "left_anti").select("_k", "_batch_id")
+    tied = tied.collect()
+    if not tied:
+        return rows.limit(0)
+    wanted = spark.createDataFrame([(r["_k"], r["_batch_id"]) for r in tied], "_k string, _batch_id string")
+    batches = sorted({r["_batch_id"] for r in tied})
+    return (everything.filter(F.col("_batch_id").isin(batches))   # the files of those batches only
+            .withColumn("_k", _key_text(cfg.key)).join(wanted, ["_k", "_batch_id"], "left_semi").drop("_k"))
+
+
+def run(name: str, settings: Settings | None = None, spark=None, full_rebuild: bool = False) -> dict[str, int]:
+    """Bring every silver table of source ``name`` up to date with bronze; returns row counts (and the
+    quarantine's).
+
+    A table is merged with the keys whose latest version changed since the bronze version its last
+    build recorded (in its commit metadata); it is rebuilt whole with ``full_rebuild``, on its first
+    build, when its spec, the ward mapping or the salt changed, or when bronze was rewritten since.
+    """
     settings = settings or get_settings()
     source = load_source(name)
     tables = [cfg for cfg in source.tables.values() if cfg.silver is not None]
@@ -135,19 +268,55 @@ def run(name: str, settings: Settings | None = None, spark=None) -> dict[str, in
         raise ValueError(f"source {name} has no silver tables in its source.yml")
     spark = spark or spark_session(f"silver_{name}", settings)
     wards = ensure_ward_mapping(spark, settings) if any(cfg.silver.ward for cfg in tables) else None
-    meta = {"citylake.job": f"silver.{name}"}
-    counts, quarantine = {}, None
+    wards_version = delta.table(silver_uri(settings, "reference", "ward_mapping_2025")).version() if wards else None
+    q_uri = silver_uri(settings, source.domain, "quarantine")
+    plans = []
     for cfg in tables:
         uri = bronze_uri(settings, source.source, cfg.name)
         if not delta.exists(uri):
             raise FileNotFoundError(f"bronze table {uri} does not exist yet: extract {name} first")
-        good, bad = shape(delta.read_spark(spark, uri), source, cfg, wards, settings.pseudonym_salt)
+        bronze = delta.table(uri)
         target = silver_uri(settings, source.domain, cfg.silver.name)
-        delta.write_spark(good, target, mode="overwrite", metadata=meta)
-        counts[cfg.silver.name] = delta.table(target).count()
-        quarantine = bad if quarantine is None else quarantine.unionByName(bad)
-    q_uri = silver_uri(settings, source.domain, "quarantine")
-    delta.write_spark(quarantine, q_uri, mode="overwrite", metadata=meta)
+        fingerprint = _fingerprint(cfg, settings.pseudonym_salt, wards_version)
+        since, why = ((None, "full rebuild asked for") if full_rebuild
+                      else _read_from(cfg, uri, target, fingerprint, q_uri))
+        state = {"bronze_version": bronze.version(), "bronze_table_id": bronze.metadata().id,
+                 "bronze_batch_seq": bronze.transaction_version(f"citylake.ingest.{source.source}.{cfg.name}"),
+                 "fingerprint": fingerprint, "mode": "full" if since is None else "incremental"}
+        log.info("silver %s.%s: %s", name, cfg.silver.name, why)
+        plans.append((cfg, uri, target, since, state))
+    salt = settings.pseudonym_salt
+
+    def meta(state: dict) -> dict:
+        return {"citylake.job": f"silver.{name}", STATE: json.dumps(state)}
+
+    if all(p[3] is None for p in plans):  # every table rebuilt: the quarantine too, in one commit, before the tables
+        shaped = [(p, *shape(delta.read_spark(spark, p[1], version=p[4]["bronze_version"]), source, p[0], wards,
+                             salt)) for p in plans]
+        quarantine = shaped[0][2]
+        for *_, bad in shaped[1:]:
+            quarantine = quarantine.unionByName(bad)
+        delta.write_spark(quarantine, q_uri, mode="overwrite", metadata={"citylake.job": f"silver.{name}"})
+        for (_cfg, _uri, target, _since, state), good, _ in shaped:
+            delta.write_spark(good, target, mode="overwrite", metadata=meta(state))
+    else:  # table by table: its quarantine rows first, then the table, whose commit records the build
+        for cfg, uri, target, since, state in plans:
+            version = state["bronze_version"]
+            if since is None:
+                good, bad = shape(delta.read_spark(spark, uri, version=version), source, cfg, wards, salt)
+                delta.replace_where(bad.toArrow(), q_uri, f"source_table = '{cfg.name}'",
+                                    metadata={"citylake.job": f"silver.{name}"})
+                delta.write_spark(good, target, mode="overwrite", metadata=meta(state))
+                continue
+            changes = _changes(spark, uri, version, since, source, cfg, wards, salt, target, q_uri)
+            if changes is None:
+                continue
+            silver_rows, quarantine_rows = changes
+            delta.merge_by_keys(quarantine_rows, q_uri, ["source_table", "source_key"], MERGE_DELETE,
+                                metadata={"citylake.job": f"silver.{name}"})
+            delta.merge_by_keys(silver_rows, target, list(_silver_keys(cfg)), MERGE_DELETE,
+                                metadata=meta(state))
+    counts = {cfg.silver.name: delta.table(target).count() for cfg, _, target, _, _ in plans}
     counts["quarantine"] = delta.table(q_uri).count()
     log.info("silver %s: %s", name, counts)
     return counts
