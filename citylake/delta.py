@@ -177,21 +177,32 @@ def replace_if_changed(data: pa.Table, uri: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 def read_spark(spark, uri: str, version: int | None = None, partition_filters: list[tuple] | None = None,
-               since: int | None = None):
+               since: int | None = None, columns: Sequence[str] | None = None, rows_filter=None):
     """The snapshot's files as a Spark DataFrame (never a folder scan: compaction leaves old files);
     ``partition_filters`` (``[("event_date", "in", [...])]``) keeps only those partitions' files;
     ``since`` (a version) only the files added after it: the rows appended since, for an append-only
-    table (see :func:`appended_since`)."""
+    table (see :func:`appended_since`).
+
+    ``rows_filter`` (a ``pyarrow.dataset`` expression) is for a few rows out of many: Arrow reads the
+    matching rows (``columns`` only; the files' statistics prune) and hands Spark that small table,
+    instead of Spark scanning every file."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     snapshot = DeltaTable(uri, version=version)
     check_bridgeable(snapshot)
+    arrow_schema = pa.schema(snapshot.schema().to_arrow())
+    if columns is not None:
+        arrow_schema = pa.schema([arrow_schema.field(c) for c in columns])
+    spark_schema = from_arrow_schema(arrow_schema)
+    if rows_filter is not None:
+        if since is not None or partition_filters:
+            raise ValueError("rows_filter reads the whole snapshot: no since or partition_filters with it")
+        rows = snapshot.to_pyarrow_dataset().to_table(columns=arrow_schema.names, filter=rows_filter)
+        return spark.createDataFrame(rows.cast(arrow_schema), spark_schema)
     files = snapshot.file_uris(file_pruning_predicate=partition_filters) if partition_filters else snapshot.file_uris()
     if since is not None:
         before = set(DeltaTable(uri, version=since).file_uris())
         files = [f for f in files if f not in before]
-    arrow_schema = pa.schema(snapshot.schema().to_arrow())
-    spark_schema = from_arrow_schema(arrow_schema)
     if not files:
         return spark.createDataFrame([], spark_schema)
     df = spark.read.option("basePath", snapshot.table_uri).schema(spark_schema).parquet(*files)
