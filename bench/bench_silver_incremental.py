@@ -105,23 +105,29 @@ def main() -> None:
         shutil.rmtree(f"{full.lakehouse}/bronze/{source.source}", ignore_errors=True)
         shutil.copytree(f"{settings.lakehouse}/bronze/{source.source}", f"{full.lakehouse}/bronze/{source.source}")
         started = time.monotonic()
-        silver.run(name, full, spark, full_rebuild=True)
+        full_phases: dict = {}
+        silver.run(name, full, spark, full_rebuild=True, timings=full_phases)
         full_s = time.monotonic() - started
 
         settings = _lakehouse(roots["incremental"])
         started = time.monotonic()
-        silver.run(name, settings, spark)
+        phases: dict = {}
+        silver.run(name, settings, spark, timings=phases)
         incremental_s = time.monotonic() - started
         modes = {c.silver.name: silver.built_from(silver_uri(settings, source.domain, c.silver.name))["mode"]
                  for c in source.tables.values() if c.silver}
         same = _content(settings, source) == _content(full, source)
         results.append({"source": name, "bronze_rows": held, "bronze_rows_added": changed,
                         "full_seconds": full_s, "incremental_seconds": incremental_s,
-                        "speedup": full_s / incremental_s, "modes": modes, "same_rows": same,
+                        "speedup": full_s / incremental_s, "incremental_share": incremental_s / full_s,
+                        "modes": modes, "same_rows": same, "full_phases": full_phases,
+                        "incremental_phases": phases,
                         "silver_rows": _rows(settings, source)})
         print(f"  {name:<10} bronze {held:>9,} rows, +{changed:>7,} today   full {full_s:7.1f} s   "
               f"incremental {incremental_s:7.1f} s   {full_s / incremental_s:4.1f}×   "
               f"same rows: {same}", flush=True)
+        for table, times in phases.items():
+            print(f"    {table:<28} " + ", ".join(f"{p} {t:.1f} s" for p, t in times.items()), flush=True)
     spark.stop()
     out = base.reports_dir / f"bench_silver_incremental_sf{args.scale:g}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
