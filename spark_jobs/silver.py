@@ -276,7 +276,7 @@ def _changes(spark, uri: str, version: int, since: int, source: SourceConfig, cf
                     found = _isin(key[0], pc.unique(tied["_k0"]).cast(bronze_schema.field(key[0]).type))
                     batches = pc.unique(tied["_batch_id"]).cast(bronze_schema.field("_batch_id").type)
                     found = found & _isin("_batch_id", batches)
-                    wanted = spark.createDataFrame(tied.select(["_k", "_batch_id"]))
+                    wanted = delta.spark_frame(spark, tied.select(["_k", "_batch_id"]))
                     tied_rows = (delta.read_spark(spark, uri, version=version, rows_filter=found)
                                  .withColumn("_k", _key_text(key)).join(wanted, ["_k", "_batch_id"], "left_semi")
                                  .drop("_k"))
