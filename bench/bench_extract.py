@@ -35,6 +35,8 @@ os.environ.setdefault("CITYLAKE_RUN_DIR", str(REPO / ".run" / "bench"))
 os.environ.setdefault("CITYLAKE_PORT_BASE", "26300")
 sys.path.insert(0, str(REPO))
 
+from servers import database_servers  # noqa: E402
+
 from citylake.settings import Settings  # noqa: E402
 from citylake.source_config import load_source  # noqa: E402
 from ingestion.extract import extract_table  # noqa: E402
@@ -42,16 +44,6 @@ from simulators.departments import prepare_source  # noqa: E402
 
 BASELINE = "pandas.read_sql → parquet"
 OURS = "citylake extract → Delta"
-
-
-def _servers(settings: Settings) -> list[psutil.Process]:
-    """This run's database servers (PostgreSQL, MariaDB)."""
-    out = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
-        if str(settings.services_dir) in cmd and ("postgres" in cmd or "mariadbd" in cmd):
-            out.append(proc)
-    return out
 
 
 def _cpu(servers: list[psutil.Process]) -> tuple[float, float]:
@@ -102,7 +94,7 @@ def baseline(dsn: str, query_table: str, out: Path) -> int:
 def bench_source(settings: Settings, name: str, rounds: int) -> dict[str, dict]:
     source = load_source(name)
     dsn = source.dsn(settings)
-    servers = _servers(settings)
+    servers = database_servers(settings)
     results: dict[str, dict] = {}
     for cfg in source.tables.values():
         entry = results.setdefault(f"{name}.{cfg.name}", {"source": name, "table": cfg.name, "server": source.kind,

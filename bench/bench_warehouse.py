@@ -26,20 +26,11 @@ os.environ.setdefault("CITYLAKE_PORT_BASE", "26400")
 sys.path.insert(0, str(REPO))
 
 import psutil  # noqa: E402
+from servers import database_servers  # noqa: E402
 
 from citylake.settings import Settings  # noqa: E402
 
 STAGES: list[dict] = []
-
-
-def _servers(settings: Settings) -> list[psutil.Process]:
-    """The deployment's database servers (PostgreSQL, MariaDB): their memory is part of the cost."""
-    out = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmd = " ".join(proc.info["cmdline"] or [])
-        if str(settings.services_dir) in cmd and ("postgres" in cmd or "mariadbd" in cmd):
-            out.append(proc)
-    return out
 
 
 def _rss(roots: list[psutil.Process]) -> int:
@@ -58,7 +49,7 @@ def _rss(roots: list[psutil.Process]) -> int:
 @contextmanager
 def stage(name: str, settings: Settings, rows: int | None = None):
     peak, stop = [0], threading.Event()
-    roots = [psutil.Process(), *_servers(settings)]
+    roots = [psutil.Process(), *database_servers(settings)]
 
     def sample():
         while not stop.is_set():
