@@ -61,9 +61,7 @@ def ingest_dag(name: str, source):
         max_active_runs=1,
         tags=["ingestion", "bronze", "silver", name],
         params={"window_start": Param(None, type=["null", "string"], description="backfill from (ISO)"),
-                "window_end": Param(None, type=["null", "string"], description="backfill to (ISO)"),
-                "full_rebuild": Param(False, type="boolean",
-                                      description="rebuild silver from all of bronze (else only what changed)")},
+                "window_end": Param(None, type=["null", "string"], description="backfill to (ISO)")},
         default_args=default_args(),
     )
     def ingest():
@@ -72,14 +70,14 @@ def ingest_dag(name: str, source):
             return extract_or_fail(name, params)
 
         @task(task_id=f"build_{name}_silver", pool=SPARK_POOL)
-        def silver(params=None) -> dict:
+        def silver() -> dict:
             if name == HEALTH:
                 from spark_jobs import health_silver
 
                 return health_silver.run()
             from spark_jobs import silver as silver_job
 
-            return silver_job.run(name, full_rebuild=bool((params or {}).get("full_rebuild")))
+            return silver_job.run(name)
 
         @task(task_id=f"audit_{name}_silver", outlets=silver_assets(source))
         def audit() -> list[str]:
