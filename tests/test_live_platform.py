@@ -46,7 +46,13 @@ def _settle(api: AirflowAPI, timeout: float = 900) -> None:
     # the centre's DAGs too: a forecast published minutes later sets off the report again
     watched = (*OWNERS, "leadership_report", "open_data_portal", "forecasts", "growth_scenarios", "site_selection")
     deadline = time.monotonic() + timeout
-    while any(r["state"] not in TERMINAL for d in watched for r in api.runs(d, limit=5)):
+
+    def busy() -> bool:
+        # a run still going, or Asset events waiting to become one (a run just ended, the next not made)
+        return (any(r["state"] not in TERMINAL for d in watched for r in api.runs(d, limit=5))
+                or any(api.queued_asset_events(d) for d in watched))
+
+    while busy():
         if time.monotonic() > deadline:
             raise TimeoutError("runs of the warehouse writers still active")
         time.sleep(3)
