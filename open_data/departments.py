@@ -7,52 +7,46 @@ Environment with Agriculture); see the README's open-data section for the names 
 """
 from __future__ import annotations
 
-from open_data.spec import DatasetSpec, OrganizationSpec
+from open_data.spec import DatasetSpec, organization
 
 _CITY = ["TP.HCM", "Ho Chi Minh City"]
 _VIA = ", qua kho dữ liệu dùng chung citylake"
 
 
-def _org(name: str, title: str, title_en: str, what: str, what_en: str) -> OrganizationSpec:
-    return OrganizationSpec(name=name, title=title, title_en=title_en,
-                            description=f"{title} — {title_en}. {what} / {what_en}",
-                            email=f"opendata.{name}@citylake.invalid")
-
-
-FINANCE = _org("so-tai-chinh-tphcm", "Sở Tài chính Thành phố Hồ Chí Minh",
-               "Department of Finance of Ho Chi Minh City",
-               "Đăng ký doanh nghiệp, đầu tư trong nước và đầu tư nước ngoài (từ 2025 gồm chức năng của "
-               "Sở Kế hoạch và Đầu tư).",
-               "Business registration, domestic and foreign investment (since 2025 including the former "
-               "Department of Planning and Investment).")
-EDUCATION = _org("so-giao-duc-dao-tao-tphcm", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh",
-                 "Department of Education and Training of Ho Chi Minh City",
-                 "Trường học, học sinh và giáo viên.", "Schools, pupils and teachers.")
-PUBLIC_SERVICE = _org("trung-tam-phuc-vu-hanh-chinh-cong-tphcm",
-                      "Trung tâm Phục vụ hành chính công Thành phố Hồ Chí Minh",
-                      "Public Administrative Service Center of Ho Chi Minh City",
-                      "Kết quả giải quyết hồ sơ thủ tục hành chính một cửa.",
-                      "One-stop administrative dossier performance.")
-HOTLINE = _org("trung-tam-1022-tphcm", "Trung tâm Tiếp nhận và xử lý thông tin 1022 TP.HCM",
-               "Ho Chi Minh City 1022 Hotline Centre",
-               "Tiếp nhận, xử lý phản ánh, kiến nghị của người dân qua Tổng đài 1022.",
-               "Citizens' reports and requests through the 1022 hotline.")
-AGRICULTURE_ENVIRONMENT = _org("so-nong-nghiep-moi-truong-tphcm",
-                               "Sở Nông nghiệp và Môi trường Thành phố Hồ Chí Minh",
-                               "Department of Agriculture and Environment of Ho Chi Minh City",
-                               "Đất đai: đăng ký biến động, chuyển nhượng quyền sử dụng đất (từ 2025 gồm "
-                               "chức năng của Sở Tài nguyên và Môi trường).",
-                               "Land: registered transactions (since 2025 including the former "
-                               "Department of Natural Resources and Environment).")
-INSPECTORATE = _org("thanh-tra-tphcm", "Thanh tra Thành phố Hồ Chí Minh", "Ho Chi Minh City Inspectorate",
-                    "Kết luận thanh tra, thu hồi tiền và tiếp công dân, giải quyết khiếu nại, tố cáo.",
-                    "Inspection conclusions, money recovered, complaints and denunciations handled.")
-CONSTRUCTION = _org("so-xay-dung-tphcm", "Sở Xây dựng Thành phố Hồ Chí Minh",
-                    "Department of Construction of Ho Chi Minh City",
-                    "Giao thông đô thị và camera giám sát giao thông (từ 2025 gồm chức năng của Sở Giao "
-                    "thông vận tải).",
-                    "Urban traffic and traffic cameras (since 2025 including the former Department of "
-                    "Transport).")
+FINANCE = organization("so-tai-chinh-tphcm", "Sở Tài chính Thành phố Hồ Chí Minh",
+                       "Department of Finance of Ho Chi Minh City",
+                       "Đăng ký doanh nghiệp, đầu tư trong nước và đầu tư nước ngoài (từ 2025 gồm chức năng của "
+                       "Sở Kế hoạch và Đầu tư).",
+                       "Business registration, domestic and foreign investment (since 2025 including the former "
+                       "Department of Planning and Investment).")
+EDUCATION = organization("so-giao-duc-dao-tao-tphcm", "Sở Giáo dục và Đào tạo Thành phố Hồ Chí Minh",
+                         "Department of Education and Training of Ho Chi Minh City",
+                         "Trường học, học sinh và giáo viên.", "Schools, pupils and teachers.")
+PUBLIC_SERVICE = organization("trung-tam-phuc-vu-hanh-chinh-cong-tphcm",
+                              "Trung tâm Phục vụ hành chính công Thành phố Hồ Chí Minh",
+                              "Public Administrative Service Center of Ho Chi Minh City",
+                              "Kết quả giải quyết hồ sơ thủ tục hành chính một cửa.",
+                              "One-stop administrative dossier performance.")
+HOTLINE = organization("trung-tam-1022-tphcm", "Trung tâm Tiếp nhận và xử lý thông tin 1022 TP.HCM",
+                       "Ho Chi Minh City 1022 Hotline Centre",
+                       "Tiếp nhận, xử lý phản ánh, kiến nghị của người dân qua Tổng đài 1022.",
+                       "Citizens' reports and requests through the 1022 hotline.")
+AGRICULTURE_ENVIRONMENT = organization("so-nong-nghiep-moi-truong-tphcm",
+                                       "Sở Nông nghiệp và Môi trường Thành phố Hồ Chí Minh",
+                                       "Department of Agriculture and Environment of Ho Chi Minh City",
+                                       "Đất đai: đăng ký biến động, chuyển nhượng quyền sử dụng đất (từ 2025 gồm "
+                                       "chức năng của Sở Tài nguyên và Môi trường).",
+                                       "Land: registered transactions (since 2025 including the former "
+                                       "Department of Natural Resources and Environment).")
+INSPECTORATE = organization("thanh-tra-tphcm", "Thanh tra Thành phố Hồ Chí Minh", "Ho Chi Minh City Inspectorate",
+                            "Kết luận thanh tra, thu hồi tiền và tiếp công dân, giải quyết khiếu nại, tố cáo.",
+                            "Inspection conclusions, money recovered, complaints and denunciations handled.")
+CONSTRUCTION = organization("so-xay-dung-tphcm", "Sở Xây dựng Thành phố Hồ Chí Minh",
+                            "Department of Construction of Ho Chi Minh City",
+                            "Giao thông đô thị và camera giám sát giao thông (từ 2025 gồm chức năng của Sở Giao "
+                            "thông vận tải).",
+                            "Urban traffic and traffic cameras (since 2025 including the former Department of "
+                            "Transport).")
 
 ENTERPRISES = DatasetSpec(
     name="doanh-nghiep-dang-ky", mart="dim_enterprises", primary_key="enterprise_code", organization=FINANCE,

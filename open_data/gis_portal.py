@@ -21,31 +21,28 @@ from open_data.departments import CONSTRUCTION
 from open_data.gis_layers import OPEN_LAYERS, Layer, publish_layer
 from open_data.privacy import require_clean
 from open_data.publish import PublishResult, _upload, ensure_organization, ensure_package, ensure_table_view
-from open_data.spec import DatasetSpec, OrganizationSpec
+from open_data.spec import DatasetSpec, organization
 
 log = logging.getLogger(__name__)
 
 OGC_FORMAT = "OGC API Features"
 
 
-def _owner(name: str, title: str, title_en: str, what: str, what_en: str) -> OrganizationSpec:
-    return OrganizationSpec(name=name, title=title, title_en=title_en,
-                            description=f"{title} — {title_en}. {what} / {what_en}",
-                            email=f"opendata.{name}@citylake.invalid")
-
-
-EVN_HCMC = _owner("evn-hcmc", "Tổng công ty Điện lực TP.HCM (EVNHCMC)", "Ho Chi Minh City Power Corporation",
-                  "Lưới điện phân phối 110/22 kV của thành phố.", "The city's 110/22 kV distribution grid.")
-SAWACO = _owner("sawaco", "Tổng Công ty Cấp nước Sài Gòn (SAWACO)", "Saigon Water Corporation",
-                "Mạng lưới cấp nước: nhà máy, trạm bơm, đường ống, van, trụ cứu hỏa.",
-                "The water network: plants, pumping stations, pipes, valves, hydrants.")
-SCIENCE_TECHNOLOGY = _owner("so-khoa-hoc-cong-nghe-tphcm", "Sở Khoa học và Công nghệ Thành phố Hồ Chí Minh",
-                            "Department of Science and Technology of Ho Chi Minh City",
-                            "Hạ tầng viễn thông (từ 2025 gồm chức năng của Sở Thông tin và Truyền thông).",
-                            "Telecommunication infrastructure (since 2025 including the former Department "
-                            "of Information and Communications).")
-VNPOST_HCMC = _owner("buu-dien-tphcm", "Bưu điện Thành phố Hồ Chí Minh (VNPost)", "Ho Chi Minh City Post (VNPost)",
-                     "Mạng bưu cục và điểm phục vụ bưu chính.", "Post offices and postal service points.")
+EVN_HCMC = organization("evn-hcmc", "Tổng công ty Điện lực TP.HCM (EVNHCMC)",
+                        "Ho Chi Minh City Power Corporation",
+                        "Lưới điện phân phối 110/22 kV của thành phố.", "The city's 110/22 kV distribution grid.")
+SAWACO = organization("sawaco", "Tổng Công ty Cấp nước Sài Gòn (SAWACO)", "Saigon Water Corporation",
+                      "Mạng lưới cấp nước: nhà máy, trạm bơm, đường ống, van, trụ cứu hỏa.",
+                      "The water network: plants, pumping stations, pipes, valves, hydrants.")
+SCIENCE_TECHNOLOGY = organization("so-khoa-hoc-cong-nghe-tphcm",
+                                  "Sở Khoa học và Công nghệ Thành phố Hồ Chí Minh",
+                                  "Department of Science and Technology of Ho Chi Minh City",
+                                  "Hạ tầng viễn thông (từ 2025 gồm chức năng của Sở Thông tin và Truyền thông).",
+                                  "Telecommunication infrastructure (since 2025 including the former Department "
+                                  "of Information and Communications).")
+VNPOST_HCMC = organization("buu-dien-tphcm", "Bưu điện Thành phố Hồ Chí Minh (VNPost)",
+                           "Ho Chi Minh City Post (VNPost)",
+                           "Mạng bưu cục và điểm phục vụ bưu chính.", "Post offices and postal service points.")
 
 OWNERS = {"streets": CONSTRUCTION, "power": EVN_HCMC, "water": SAWACO, "telecom": SCIENCE_TECHNOLOGY,
           "post": VNPOST_HCMC}

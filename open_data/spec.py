@@ -20,6 +20,14 @@ class OrganizationSpec:
     url: str = ""
 
 
+def organization(name: str, title: str, title_en: str, what: str, what_en: str) -> OrganizationSpec:
+    """A publisher with its Vietnamese and English names, what it publishes in both languages, and
+    its open-data mailbox."""
+    return OrganizationSpec(name=name, title=title, title_en=title_en,
+                            description=f"{title} — {title_en}. {what} / {what_en}",
+                            email=f"opendata.{name}@citylake.invalid")
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
