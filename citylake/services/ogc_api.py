@@ -98,7 +98,7 @@ def _published(settings: Settings) -> list[dict]:
 
 def pygeoapi_config(settings: Settings, layers: list[dict]) -> dict:
     """pygeoapi's configuration: one collection per published layer, Features and (if tiled) Tiles."""
-    base = f"http://127.0.0.1:{settings.ogc_api_port}"
+    base = settings.ogc_api_url     # the address its links give (a proxy's with CITYLAKE_OGC_API_URL)
     data = {"host": "127.0.0.1", "port": settings.pg_port, "dbname": DATABASE, "user": READER,
             "password": "${" + _PASSWORD_VAR + "}", "search_path": [SCHEMA]}
     resources = {}
