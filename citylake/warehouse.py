@@ -51,11 +51,23 @@ def read_mart(settings: Settings, mart: str, staged_by: str | None = None) -> pa
     # a staging file belongs to its DAG, whose dbt may still hold it open in this very process (a
     # test's dag.test()): open it as dbt does. The published file is only ever read in place.
     with duckdb.connect(str(path), read_only=not staged_by) as con:
-        found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
-                            "AND table_name = ?", [mart]).fetchone()[0]
-        if not found:
+        if not _holds(con, mart):
             raise MartMissing(f"{mart} is not in {path}")
         return con.execute(f'SELECT * FROM main."{mart}"').arrow().read_all()
+
+
+def is_published(settings: Settings, mart: str) -> bool:
+    """Whether the published warehouse holds ``mart`` (a new deployment's marts come one DAG at a time)."""
+    path = published_path(settings)
+    if not path.exists():
+        return False
+    with duckdb.connect(str(path), read_only=True) as con:
+        return _holds(con, mart)
+
+
+def _holds(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                       "AND table_name = ?", [mart]).fetchone()[0] > 0
 
 
 @contextmanager

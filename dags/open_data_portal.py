@@ -36,7 +36,6 @@ def publish_task(domain: str, datasets):
     def publish() -> list[str]:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from citylake.warehouse import MartMissing
         from open_data.pipeline import publish_datasets, source_exists
 
         changed = _sources_that_changed()
@@ -44,14 +43,10 @@ def publish_task(domain: str, datasets):
             raise AirflowSkipException(f"none of {domain}'s marts or tables changed")
         ready = tuple(spec for spec in datasets if source_exists(spec))
         if not ready:
-            # a gold source its DAG never published (site_selection runs on demand): nothing to send yet
+            # started by hand before its marts DAG (or site_selection, on demand) ever published: nothing
+            # to send yet, and their publication will set this DAG off
             raise AirflowSkipException(f"not published yet: {', '.join(spec.source_asset_uri for spec in datasets)}")
-        try:
-            return [str(result) for result in publish_datasets(ready, domain)]
-        except MartMissing as exc:
-            # started by hand on a new deployment: this domain's marts are not published yet (its
-            # marts DAG will set this DAG off when they are)
-            raise AirflowSkipException(f"{domain}: {exc}") from None
+        return [str(result) for result in publish_datasets(ready, domain)]
 
     return publish()
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 from citylake import delta
 from citylake.catalog import gold_uri
 from citylake.settings import Settings, get_settings
-from citylake.warehouse import read_mart
+from citylake.warehouse import is_published, read_mart
 from open_data.disclosure import protect
 from open_data.publish import PublishResult, datastore_rows, publish, to_records
 from open_data.spec import DatasetSpec
@@ -41,11 +41,12 @@ def publish_datasets(datasets: tuple[DatasetSpec, ...], domain: str,
 
 
 def source_exists(spec: DatasetSpec, settings: Settings | None = None) -> bool:
-    """Whether the dataset's gold source was ever published (a mart-made dataset: always, the marts
-    DAG publishes before the portal runs)."""
+    """Whether what the dataset is made from was ever published: its mart in the published warehouse,
+    or its gold table (a new deployment, or a centre DAG that runs on demand, may have neither yet)."""
+    settings = settings or get_settings()
     if spec.gold_source is None:
-        return True
-    return delta.exists(gold_uri(settings or get_settings(), *spec.gold_source))
+        return is_published(settings, spec.mart)
+    return delta.exists(gold_uri(settings, *spec.gold_source))
 
 
 def source_table(spec: DatasetSpec, settings: Settings) -> pa.Table:

@@ -45,14 +45,15 @@ def portal(ckan, centre):
                 os.environ[name] = value
 
 
-def _publish_siting():
-    """The portal DAG's publish task for the sites, run by Airflow's dag.test() (by hand: publishes)."""
+def _publish_siting(domain: str = "siting"):
+    """The portal DAG's publish task for the sites (or another domain), run by Airflow's dag.test()
+    (by hand: publishes)."""
     from airflow.dag_processing.dagbag import DagBag
 
     from orchestration.airflow_env import DAGS_FOLDER
 
     dag = DagBag(dag_folder=str(DAGS_FOLDER)).dags["open_data_portal"]
-    run = dag.partial_subset(task_ids=["publish_siting"], include_upstream=False).test()
+    run = dag.partial_subset(task_ids=[f"publish_{domain}"], include_upstream=False).test()
     return run.state, {ti.task_id: ti.state for ti in run.get_task_instances()}
 
 
@@ -99,3 +100,15 @@ def test_sites_never_chosen_are_skipped_not_failed(airflow_db, tmp_path):
         assert not delta.exists(catalog.gold_uri(settings, "siting", "sites"))
         state, tasks = _publish_siting()
     assert state == "success" and tasks == {"publish_siting": "skipped"}
+
+
+def test_marts_never_published_are_skipped_not_failed(airflow_db, tmp_path, monkeypatch):
+    """The same for a department on a new deployment whose marts DAG has not published yet."""
+    from citylake.settings import Settings
+    from citylake.warehouse import published_path
+
+    monkeypatch.setenv("CITYLAKE_RUN_DIR", str(tmp_path / "run"))
+    monkeypatch.delenv("CITYLAKE_LAKEHOUSE", raising=False)
+    assert not published_path(Settings()).exists()
+    state, tasks = _publish_siting("health")
+    assert state == "success" and tasks == {"publish_health": "skipped"}
