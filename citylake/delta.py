@@ -106,6 +106,55 @@ def job_metadata(table: DeltaTable, key: str, depth: int = 50) -> str | None:
     return None
 
 
+APPEND_ONLY = frozenset({("WRITE", "Append"), ("VACUUM START", None), ("VACUUM END", None)})
+
+
+def appended_since(uri: str, version: int, table_id: str | None = None) -> bool:
+    """Whether every commit after ``version`` only appended rows (or vacuumed), so the rows added since
+    are exactly the files added since. False after an overwrite, repair, merge, delete, compaction or
+    restore, when the table was re-created (another ``table_id``), or when ``version`` is unknown."""
+    snapshot = DeltaTable(uri)
+    current = snapshot.version()
+    if version > current or (table_id is not None and snapshot.metadata().id != table_id):
+        return False
+    for commit in snapshot.history(current - version) if current > version else []:
+        if commit["version"] <= version:
+            continue
+        mode = (commit.get("operationParameters") or {}).get("mode")
+        if (commit.get("operation"), mode) not in APPEND_ONLY:
+            return False
+    return True
+
+
+def merge_by_keys(rows: pa.Table, uri: str, keys: Sequence[str], delete_flag: str,
+                  metadata: dict | None = None) -> dict:
+    """Replace the target's rows for the keys in ``rows``, in one MERGE commit (delta-rs, copy-on-write:
+    no deletion vectors, so the table stays readable by the Spark bridge): a row whose ``delete_flag``
+    is true deletes its key, any other row updates or inserts it."""
+    target = DeltaTable(uri)
+    check_bridgeable(target)
+    schema = pa.schema(target.schema().to_arrow())
+    # a deleting row carries only its key: the source side may be null where the table may not
+    loose = pa.schema([field.with_nullable(True) for field in schema])
+    source = rows.select(schema.names).cast(loose).append_column(delete_flag, rows[delete_flag])
+    columns = {name: f's."{name}"' for name in schema.names}
+    on = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+    flag = f's."{delete_flag}"'
+    return (target.merge(source, on, source_alias="s", target_alias="t",
+                         commit_properties=commit_properties(metadata=metadata))
+            .when_matched_delete(predicate=flag)
+            .when_matched_update(updates=columns, predicate=f"NOT {flag}")
+            .when_not_matched_insert(updates=columns, predicate=f"NOT {flag}")
+            .execute())
+
+
+def replace_where(rows: pa.Table, uri: str, predicate: str, metadata: dict | None = None) -> None:
+    """Replace the rows matching ``predicate`` (SQL) with ``rows``, in one commit."""
+    schema = pa.schema(DeltaTable(uri).schema().to_arrow())
+    write_deltalake(uri, rows.select(schema.names).cast(schema), mode="overwrite", predicate=predicate,
+                    commit_properties=commit_properties(metadata=metadata))
+
+
 def replace_if_changed(data: pa.Table, uri: str) -> bool:
     """Overwrite the table with ``data`` (schema included) unless it holds exactly those rows already;
     returns whether it wrote. Reference tables rebuilt from code on every run then add no version, and
@@ -127,16 +176,40 @@ def replace_if_changed(data: pa.Table, uri: str) -> bool:
 # Spark side
 # ----------------------------------------------------------------------------------------------
 
-def read_spark(spark, uri: str, version: int | None = None, partition_filters: list[tuple] | None = None):
+def spark_frame(spark, data: pa.Table, schema=None):
+    """An Arrow table as a Spark DataFrame, its chunks combined first: PySpark 4.2 loses rows of a table
+    whose record batches include an empty one (batches of 1, 0 and 2 rows came back as 1 row), and a
+    filtered dataset read is full of empty batches."""
+    return spark.createDataFrame(data.combine_chunks(), schema)
+
+
+def read_spark(spark, uri: str, version: int | None = None, partition_filters: list[tuple] | None = None,
+               since: int | None = None, columns: Sequence[str] | None = None, rows_filter=None):
     """The snapshot's files as a Spark DataFrame (never a folder scan: compaction leaves old files);
-    ``partition_filters`` (``[("event_date", "in", [...])]``) keeps only those partitions' files."""
+    ``partition_filters`` (``[("event_date", "in", [...])]``) keeps only those partitions' files;
+    ``since`` (a version) only the files added after it: the rows appended since, for an append-only
+    table (see :func:`appended_since`).
+
+    ``rows_filter`` (a ``pyarrow.dataset`` expression) is for a few rows out of many: Arrow reads the
+    matching rows (``columns`` only; the files' statistics prune) and hands Spark that small table,
+    instead of Spark scanning every file."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     snapshot = DeltaTable(uri, version=version)
     check_bridgeable(snapshot)
-    files = snapshot.file_uris(file_pruning_predicate=partition_filters) if partition_filters else snapshot.file_uris()
     arrow_schema = pa.schema(snapshot.schema().to_arrow())
+    if columns is not None:
+        arrow_schema = pa.schema([arrow_schema.field(c) for c in columns])
     spark_schema = from_arrow_schema(arrow_schema)
+    if rows_filter is not None:
+        if since is not None or partition_filters:
+            raise ValueError("rows_filter reads the whole snapshot: no since or partition_filters with it")
+        rows = snapshot.to_pyarrow_dataset().to_table(columns=arrow_schema.names, filter=rows_filter)
+        return spark_frame(spark, rows.cast(arrow_schema), spark_schema)
+    files = snapshot.file_uris(file_pruning_predicate=partition_filters) if partition_filters else snapshot.file_uris()
+    if since is not None:
+        before = set(DeltaTable(uri, version=since).file_uris())
+        files = [f for f in files if f not in before]
     if not files:
         return spark.createDataFrame([], spark_schema)
     df = spark.read.option("basePath", snapshot.table_uri).schema(spark_schema).parquet(*files)

@@ -61,7 +61,9 @@ def ingest_dag(name: str, source):
         max_active_runs=1,
         tags=["ingestion", "bronze", "silver", name],
         params={"window_start": Param(None, type=["null", "string"], description="backfill from (ISO)"),
-                "window_end": Param(None, type=["null", "string"], description="backfill to (ISO)")},
+                "window_end": Param(None, type=["null", "string"], description="backfill to (ISO)"),
+                "full_rebuild": Param(False, type="boolean",
+                                      description="rebuild silver from all of bronze (else only what changed)")},
         default_args=default_args(),
     )
     def ingest():
@@ -70,14 +72,14 @@ def ingest_dag(name: str, source):
             return extract_or_fail(name, params)
 
         @task(task_id=f"build_{name}_silver", pool=SPARK_POOL)
-        def silver() -> dict:
+        def silver(params=None) -> dict:
             if name == HEALTH:
                 from spark_jobs import health_silver
 
                 return health_silver.run()
             from spark_jobs import silver as silver_job
 
-            return silver_job.run(name)
+            return silver_job.run(name, full_rebuild=bool((params or {}).get("full_rebuild")))
 
         @task(task_id=f"audit_{name}_silver", outlets=silver_assets(source))
         def audit() -> list[str]:

@@ -11,11 +11,32 @@ from citylake.catalog import silver_uri
 from citylake.settings import Settings
 from ingestion.reference.admin_units import ward_mapping_2025
 
+WATERMARK_FLAG = "_watermark_flag"   # set by the extractor on a missing, future or implausibly old watermark
+
+
+def ranked_versions(bronze: DataFrame, key: Sequence[str], watermark: str) -> DataFrame:
+    """Every version with ``_rn`` (1 = the key's latest), tombstones included.
+
+    Versions are ordered by watermark, then batch. A flagged watermark (``_watermark_flag``) is not
+    trusted, so such a version ranks as extracted: as new as the newest trusted watermark extracted up
+    to its batch. A far-future one then no longer beats every later version, and a version with a
+    missing watermark is newer than what was extracted before it.
+    """
+    effective = F.col(watermark)
+    if WATERMARK_FLAG in bronze.columns:
+        trusted = F.when(F.col(WATERMARK_FLAG).isNull(), F.col(watermark))
+        so_far = (Window.partitionBy(*key).orderBy("_batch_seq")
+                  .rangeBetween(Window.unboundedPreceding, Window.currentRow))
+        effective = F.coalesce(trusted, F.max(trusted).over(so_far))
+    order = Window.partitionBy(*key).orderBy(F.col("_effective_watermark").desc_nulls_last(),
+                                             F.col("_batch_seq").desc())
+    return (bronze.withColumn("_effective_watermark", effective)
+            .withColumn("_rn", F.row_number().over(order)).drop("_effective_watermark"))
+
 
 def latest_versions(bronze: DataFrame, key: Sequence[str], watermark: str) -> DataFrame:
-    """One row per key: its newest version (by watermark, then batch), unless it says the key was deleted."""
-    order = Window.partitionBy(*key).orderBy(F.col(watermark).desc(), F.col("_batch_seq").desc())
-    latest = bronze.withColumn("_rn", F.row_number().over(order)).filter("_rn = 1").drop("_rn")
+    """One row per key: its newest version (see :func:`ranked_versions`), unless it says the key was deleted."""
+    latest = ranked_versions(bronze, key, watermark).filter("_rn = 1").drop("_rn")
     if "_deleted" in bronze.columns:
         latest = latest.filter(~F.coalesce(F.col("_deleted"), F.lit(False)))
     return latest

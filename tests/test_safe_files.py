@@ -11,7 +11,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from open_data.publish import neutralise_formulas, to_csv
-from spark_jobs.text import clean_text
+from spark_jobs.text import SPACE, clean_text, nfc_values
 
 HYPERLINK = '=HYPERLINK("http://x","y")'
 # a bidi override, a zero-width space, a BOM, a word joiner, a bell and a left-to-right mark
@@ -43,6 +43,21 @@ def test_clean_text_strips_control_bidi_and_zero_width_characters():
     for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x200B, 0x200C, 0x200D,
                  0xFEFF, 0x2060, 0x00, 0x1B, 0x7F, 0x9B]:
         assert clean_text(f"a{chr(code)}b") == "ab", hex(code)
+
+
+def test_the_arrow_clean_up_is_clean_text_value_for_value():
+    """Silver runs the clean-up in Arrow (no Python call per value): it must agree with clean_text."""
+    import random
+    import sys
+
+    from spark_jobs.text import STRIP
+
+    assert {c for c in range(sys.maxunicode + 1) if chr(c).isspace()} == SPACE   # Python's str.split()
+    alphabet = [chr(c) for c in (*STRIP, *SPACE)] + [*"aeoAĐđ ", "\u0301", "\u0300", "\u0323", "\u031b", "ệ"]
+    rng = random.Random(14)
+    values = [None, "", HIDDEN, "e\u200b\u0301", "\u200b\ufeff \u2066\u2069", "Phường\tSài\r\nGòn"]
+    values += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    assert nfc_values(pa.array(values, pa.string())).to_pylist() == [clean_text(v) for v in values]
 
 
 # -- silver on Spark: the Health job and the config-driven one --
