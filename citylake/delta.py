@@ -126,26 +126,48 @@ def appended_since(uri: str, version: int, table_id: str | None = None) -> bool:
     return True
 
 
+def _sql_literal(value) -> str:
+    if isinstance(value, bool) or value is None:
+        raise TypeError(f"a key value must be text or an integer, not {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    raise TypeError(f"a key value must be text or an integer, not {type(value).__name__} {value!r}")
+
+
+def keys_predicate(keys: pa.Table) -> str:
+    """SQL matching exactly the key tuples in ``keys`` (its columns are the key): one ``IN`` list per
+    value of the leading columns, so a single-column key is one ``IN``."""
+    *lead, last = keys.column_names
+    groups: dict[tuple, list] = {}
+    for row in keys.to_pylist():
+        groups.setdefault(tuple(row[c] for c in lead), []).append(row[last])
+    clauses = []
+    for head, values in groups.items():
+        fixed = [f'"{c}" = {_sql_literal(v)}' for c, v in zip(lead, head)]
+        inside = ", ".join(sorted({_sql_literal(v) for v in values}))
+        clauses.append(" AND ".join([*fixed, f'"{last}" IN ({inside})']))
+    return " OR ".join(f"({c})" for c in clauses) if len(clauses) > 1 else clauses[0]
+
+
 def merge_by_keys(rows: pa.Table, uri: str, keys: Sequence[str], delete_flag: str,
-                  metadata: dict | None = None) -> dict:
-    """Replace the target's rows for the keys in ``rows``, in one MERGE commit (delta-rs, copy-on-write:
-    no deletion vectors, so the table stays readable by the Spark bridge): a row whose ``delete_flag``
-    is true deletes its key, any other row updates or inserts it."""
-    target = DeltaTable(uri)
-    check_bridgeable(target)
-    schema = pa.schema(target.schema().to_arrow())
-    # a deleting row carries only its key: the source side may be null where the table may not
-    loose = pa.schema([field.with_nullable(True) for field in schema])
-    source = rows.select(schema.names).cast(loose).append_column(delete_flag, rows[delete_flag])
-    columns = {name: f's."{name}"' for name in schema.names}
-    on = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
-    flag = f's."{delete_flag}"'
-    return (target.merge(source, on, source_alias="s", target_alias="t",
-                         commit_properties=commit_properties(metadata=metadata))
-            .when_matched_delete(predicate=flag)
-            .when_matched_update(updates=columns, predicate=f"NOT {flag}")
-            .when_not_matched_insert(updates=columns, predicate=f"NOT {flag}")
-            .execute())
+                  metadata: dict | None = None) -> None:
+    """Replace the target's rows for the keys in ``rows``, in one commit: a row whose ``delete_flag``
+    is true deletes its key, any other row updates or inserts it. With no rows the commit adds nothing
+    but its ``metadata`` (a build's record of what it read).
+
+    A predicate overwrite (``replaceWhere`` on the keys), not delta-rs' MERGE: MERGE (like DELETE)
+    rewrites files with ``string_view`` columns, which pyarrow cannot filter, so every filtered read of
+    the table by pyarrow, DuckDB or a notebook would fail. Copy-on-write either way: no deletion vectors,
+    so the table stays readable by the Spark bridge."""
+    schema = pa.schema(DeltaTable(uri).schema().to_arrow())
+    if not rows.num_rows:
+        write_deltalake(uri, schema.empty_table(), mode="append",
+                        commit_properties=commit_properties(metadata=metadata))
+        return
+    keep = pc.invert(pc.fill_null(rows[delete_flag], False))
+    replace_where(rows.filter(keep), uri, keys_predicate(rows.select(list(keys))), metadata=metadata)
 
 
 def replace_where(rows: pa.Table, uri: str, predicate: str, metadata: dict | None = None) -> None:

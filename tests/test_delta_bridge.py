@@ -124,3 +124,33 @@ def test_replace_if_changed_adds_a_version_only_when_the_rows_differ(tmp_path):
     assert DeltaTable(uri).version() == 1 and delta.read_arrow(uri).equals(changed)
     wider = changed.append_column("level", pa.array(["ward"] * 3))
     assert delta.replace_if_changed(wider, uri) is True and delta.read_arrow(uri).column_names == wider.column_names
+
+
+def test_merge_by_keys_upserts_and_deletes_and_every_reader_still_filters(tmp_path):
+    """Keys of one and of two columns, a quote in a key, updates, inserts and deletes in one commit;
+    the files stay plain ``string`` so pyarrow, DuckDB and Polars filter the table alike."""
+    from readers import filtered_reads, view_typed_files
+
+    uri = str(tmp_path / "q")
+    delta.write_arrow(pa.table({"source_table": ["a", "a", "b", "b"], "source_key": ["1", "O'Neil", "1", "2"],
+                                "reason": ["r1", "r2", "r3", "r4"]}), uri)
+    change = pa.table({"source_table": ["a", "a", "b", "b"], "source_key": ["O'Neil", "3", "2", "9"],
+                       "reason": ["new", "added", None, None], "_del": [False, False, True, True]})
+    delta.merge_by_keys(change, uri, ["source_table", "source_key"], "_del", metadata={"m": "1"})
+    got = sorted(tuple(r.values()) for r in delta.read_arrow(uri).to_pylist())
+    assert got == [("a", "1", "r1"), ("a", "3", "added"), ("a", "O'Neil", "new"), ("b", "1", "r3")]
+    assert DeltaTable(uri).version() == 1 and DeltaTable(uri).history(1)[0]["m"] == "1"
+    assert not view_typed_files(uri)
+    reads = filtered_reads(uri, "source_key", "2")
+    assert reads["pyarrow"] == reads["duckdb"] == reads["polars"] == [("a", "3", "added"), ("a", "O'Neil", "new")]
+
+    single = str(tmp_path / "s")
+    delta.write_arrow(pa.table({"id": [1, 2, 3], "v": ["x", "y", "z"]}), single)
+    delta.merge_by_keys(pa.table({"id": [2, 4], "v": [None, "w"], "_del": [True, False]}), single, ["id"], "_del")
+    assert sorted(tuple(r.values()) for r in delta.read_arrow(single).to_pylist()) == [(1, "x"), (3, "z"), (4, "w")]
+    # nothing changed: the commit only records its metadata (what the build read)
+    delta.merge_by_keys(pa.table({"id": pa.array([], pa.int64()), "v": pa.array([], pa.string()),
+                                  "_del": pa.array([], pa.bool_())}), single, ["id"], "_del", metadata={"m": "2"})
+    assert DeltaTable(single).history(1)[0]["m"] == "2" and delta.read_arrow(single).num_rows == 3
+    with pytest.raises(TypeError, match="text or an integer"):
+        delta.keys_predicate(pa.table({"id": [1.5]}))

@@ -131,6 +131,7 @@ def test_incremental_silver_equals_a_full_rebuild_day_after_day(name, postgres, 
     _assert_same(day_three, _full_rebuild_of(lakehouses, source, spark))
     if edits:   # a version extracted after a far-future one wins, though its watermark is older
         assert _dossier(settings, edits["future"])["agency_code"] == "CORRECTED"
+    _readers_agree(settings, source)
 
     # a rerun with nothing new in bronze writes nothing
     versions = {n: delta.table(silver_uri(settings, source.domain, n)).version() for n in day_three}
@@ -221,6 +222,22 @@ def _check_edits(settings: Settings, source, edits: dict, day_one: dict) -> None
     freed = _dossier(settings, edits["freed"])
     assert freed is not None, "the copy of a renamed dossier code should now be the record"
     assert not any(f'"source_key": "{edits["freed"]}"' in r for r in day_one["dossiers"])
+
+
+def _readers_agree(settings: Settings, source) -> None:
+    """After the merges, pyarrow, DuckDB and Polars filter each table alike on a text column."""
+    from readers import filtered_reads, view_typed_files
+
+    names = [cfg.silver.name for cfg in source.tables.values() if cfg.silver] + ["quarantine"]
+    for name in names:
+        uri = silver_uri(settings, source.domain, name)
+        assert not view_typed_files(uri), name
+        table = delta.read_arrow(uri)
+        column = next(f.name for f in table.schema if pa.types.is_string(f.type) and table[f.name].null_count == 0)
+        middle = sorted(table[column].to_pylist())[table.num_rows // 2]
+        reads = filtered_reads(uri, column, middle)
+        assert reads["pyarrow"] == reads["duckdb"] == reads["polars"], name
+        assert len(reads["pyarrow"]) >= table.num_rows // 2, name
 
 
 def _columns(settings: Settings, source, cfg, version: int | None = None) -> list[str]:
