@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=10.0)
     parser.add_argument("--sources", nargs="*", help="default: every configured source")
     parser.add_argument("--keep", action="store_true", help="leave the services and data in place")
+    parser.add_argument("--next-day", action="store_true",
+                        help="keep the previous run's lakehouse: one more day of changes, the incremental run")
     parser.add_argument("--dbt-copy-too", action="store_true",
                         help="also build the marts the former way (sources copied into DuckDB), side by side")
     args = parser.parse_args()
@@ -109,11 +111,16 @@ def main() -> None:
     settings = Settings()
     # a cold lakehouse and warehouse: every stage does the full work at this scale (a lakehouse left
     # by another run would make extraction incremental and silver small). The source databases are
-    # kept: regenerating them is skipped when scale and seed match.
+    # kept: regenerating them is skipped when scale and seed match. --next-day keeps the lakehouse
+    # and warehouse of the previous run: the sources live one more day, and the platform's run is
+    # the incremental one a day costs.
     import shutil
 
-    shutil.rmtree(settings.lakehouse, ignore_errors=True)
-    shutil.rmtree(settings.warehouse_duckdb.parent, ignore_errors=True)
+    if not args.next_day:
+        shutil.rmtree(settings.lakehouse, ignore_errors=True)
+        shutil.rmtree(settings.warehouse_duckdb.parent, ignore_errors=True)
+    elif not Path(settings.lakehouse).exists():
+        raise SystemExit(f"--next-day needs the lakehouse of a previous run at {settings.lakehouse}")
 
     from citylake.dbt import marts
     from citylake.spark import spark_session
@@ -127,11 +134,12 @@ def main() -> None:
     from spark_jobs import health_silver, silver
 
     names = args.sources or ["health"] + [s.name for s in warehouse_sources()]
-    print(f"warehouse at SF{args.scale:g} under {settings.run_dir} ({psutil.cpu_count()} cores, "
+    print(f"warehouse at SF{args.scale:g}{', the next day' if args.next_day else ''} under {settings.run_dir} "
+          f"({psutil.cpu_count()} cores, "
           f"{psutil.virtual_memory().total / 2**30:.0f} GiB)", flush=True)
     t0 = time.monotonic()
     for name in names:
-        with stage(f"generate {name}", settings) as rec:
+        with stage(f"{'advance' if args.next_day else 'generate'} {name}", settings) as rec:
             made = prepare_source(settings, name, scale=args.scale, advance=True)
             rec["rows"] = sum(v for k, v in made.items() if isinstance(v, int) and k not in ("step",))
     for name in names:
@@ -158,7 +166,8 @@ def main() -> None:
         build_report(settings.warehouse_duckdb, settings.reports_dir)
     total = time.monotonic() - t0
 
-    platform = [s for s in STAGES if not s["stage"].startswith("generate") and "(before)" not in s["stage"]]
+    platform = [s for s in STAGES
+                if not s["stage"].startswith(("generate", "advance")) and "(before)" not in s["stage"]]
     platform_time = sum(s["seconds"] for s in platform)
     print(f"\nSF{args.scale:g}: {total / 60:.1f} min in all, {platform_time / 60:.1f} min of it the platform "
           f"(generation excluded); peak memory {max(s['peak_mib'] for s in STAGES):,.0f} MiB")
@@ -173,9 +182,10 @@ def main() -> None:
         print(f"dbt build, sources read in place vs copied: {now['seconds']:.1f} s vs {before['seconds']:.1f} s "
               f"({before['seconds'] / now['seconds']:.2f}x), peak {now['peak_mib']:,.0f} MiB vs "
               f"{before['peak_mib']:,.0f} MiB ({before['peak_mib'] / now['peak_mib']:.2f}x less memory)")
-    out = settings.reports_dir / f"bench_warehouse_sf{args.scale:g}.json"
+    out = settings.reports_dir / f"bench_warehouse_sf{args.scale:g}{'_next_day' if args.next_day else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"scale": args.scale, "total_seconds": total, "stages": STAGES}, indent=2))
+    out.write_text(json.dumps({"scale": args.scale, "next_day": args.next_day, "total_seconds": total,
+                               "stages": STAGES}, indent=2))
     print(f"stage table: {out}")
     if not args.keep:
         from citylake.services import mariadb, postgres
