@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -75,7 +76,8 @@ def stage(name: str, settings: Settings, rows: int | None = None):
 def _dbt_build(settings: Settings, duckdb_path: Path, copy_sources: bool = False) -> None:
     """``dbt build`` of the dimensions and leadership marts in a process of its own (its peak memory is
     its own, not what an earlier build left in this one). ``copy_sources`` builds from a copy of the
-    project whose sources are copied into DuckDB as tables, as before they were read in place."""
+    project whose sources are copied into DuckDB as tables and DuckDB's memory unbounded, as before
+    they were read in place."""
     import shutil
     import subprocess
     import tempfile
@@ -89,6 +91,10 @@ def _dbt_build(settings: Settings, duckdb_path: Path, copy_sources: bool = False
             shutil.copytree(DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs"))
             for yml in project.glob("models/staging/*/_*__sources.yml"):
                 yml.write_text(yml.read_text().replace("materialization: view", "materialization: table"))
+            # and DuckDB's memory as it was then: no limit of ours (its default, 80 % of the machine)
+            profile = project / "profiles.yml"
+            profile.write_text(re.sub(r"\n      settings:\n(        .*\n)+", "\n", profile.read_text()))
+        duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         duckdb_path.unlink(missing_ok=True)
         env = {**os.environ, "CITYLAKE_LAKEHOUSE": settings.lakehouse, "CITYLAKE_DUCKDB_PATH": str(duckdb_path),
                "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_INDIRECT_SELECTION": "cautious"}
@@ -158,7 +164,7 @@ def main() -> None:
         _dbt_build(settings, settings.warehouse_duckdb)
     if args.dbt_copy_too:   # the former way, side by side: every source copied into DuckDB first
         with stage("dbt build, sources copied (before)", settings):
-            _dbt_build(settings, settings.warehouse_duckdb.parent / "sources-copied.duckdb", copy_sources=True)
+            _dbt_build(settings, settings.warehouse_duckdb.parent / "sources_copied.duckdb", copy_sources=True)
     with stage("audit marts (Great Expectations)", settings):
         audit_marts(marts(("leadership",)), settings=settings)
     with stage("freshness + leadership report", settings):
