@@ -128,12 +128,14 @@ def appended_since(uri: str, version: int, table_id: str | None = None) -> bool:
 
 def _sql_literal(value) -> str:
     if isinstance(value, bool) or value is None:
-        raise TypeError(f"a key value must be text or an integer, not {value!r}")
+        raise TypeError(f"a key value must be text, an integer or a date, not {value!r}")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
-    raise TypeError(f"a key value must be text or an integer, not {type(value).__name__} {value!r}")
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return f"CAST('{value.isoformat()}' AS DATE)"
+    raise TypeError(f"a key value must be text, an integer or a date, not {type(value).__name__} {value!r}")
 
 
 def keys_predicate(keys: pa.Table) -> str:

@@ -152,5 +152,17 @@ def test_merge_by_keys_upserts_and_deletes_and_every_reader_still_filters(tmp_pa
     delta.merge_by_keys(pa.table({"id": pa.array([], pa.int64()), "v": pa.array([], pa.string()),
                                   "_del": pa.array([], pa.bool_())}), single, ["id"], "_del", metadata={"m": "2"})
     assert DeltaTable(single).history(1)[0]["m"] == "2" and delta.read_arrow(single).num_rows == 3
-    with pytest.raises(TypeError, match="text or an integer"):
+    with pytest.raises(TypeError, match="text, an integer or a date"):
         delta.keys_predicate(pa.table({"id": [1.5]}))
+
+    # a key with a date (a hotline target changed in place with a new effective date)
+    import datetime as dt
+
+    dated = str(tmp_path / "d")
+    day = dt.date(2026, 1, 1)
+    delta.write_arrow(pa.table({"id": [1, 1, 2], "from": [day, day.replace(month=2), day], "v": ["a", "b", "c"]}),
+                      dated)
+    delta.merge_by_keys(pa.table({"id": [1, 2], "from": [day.replace(month=2), day], "v": ["B", None],
+                                  "_del": [False, True]}), dated, ["id", "from"], "_del")
+    assert sorted(tuple(r.values()) for r in delta.read_arrow(dated).to_pylist()) == [
+        (1, day, "a"), (1, day.replace(month=2), "B")]
