@@ -82,7 +82,7 @@ def _dbt_build(settings: Settings, duckdb_path: Path, copy_sources: bool = False
     import subprocess
     import tempfile
 
-    from citylake.dbt import DBT_PROJECT
+    from citylake.dbt import DBT_PROJECT, dbt_env
 
     with tempfile.TemporaryDirectory(dir=settings.run_dir) as tmp:
         project = DBT_PROJECT
@@ -96,8 +96,7 @@ def _dbt_build(settings: Settings, duckdb_path: Path, copy_sources: bool = False
             profile.write_text(re.sub(r"\n      settings:\n(        .*\n)+", "\n", profile.read_text()))
         duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         duckdb_path.unlink(missing_ok=True)
-        env = {**os.environ, "CITYLAKE_LAKEHOUSE": settings.lakehouse, "CITYLAKE_DUCKDB_PATH": str(duckdb_path),
-               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_INDIRECT_SELECTION": "cautious"}
+        env = {**os.environ, **dbt_env(settings, duckdb_path)}
         subprocess.run([str(Path(sys.executable).parent / "dbt"), "build", "--select", "+marts.core +marts.leadership",
                         "--project-dir", str(project), "--profiles-dir", str(project), "--target-path",
                         f"{tmp}/target", "--log-path", f"{tmp}/logs", "--quiet"], env=env, check=True)

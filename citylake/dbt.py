@@ -48,6 +48,16 @@ def _forget_duckdb() -> None:
                 manager._ENV = None
 
 
+def dbt_env(settings: Settings, duckdb_path: Path) -> dict[str, str]:
+    """What profiles.yml and the sources read from the environment, for a build into ``duckdb_path``."""
+    return {"CITYLAKE_LAKEHOUSE": settings.lakehouse,
+            "CITYLAKE_DUCKDB_PATH": str(duckdb_path),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # a test runs only when every model it reads is built: building the core
+            # dimensions must not run a health mart's relationship test against them
+            "DBT_INDIRECT_SELECTION": "cautious"}
+
+
 def run_dbt(args: list[str], settings: Settings | None = None, duckdb_path: Path | None = None) -> DbtResult:
     """``dbt <args>`` in-process into ``duckdb_path`` (a staging file: see citylake.warehouse);
     raises DbtFailed naming every failing model or test."""
@@ -56,12 +66,7 @@ def run_dbt(args: list[str], settings: Settings | None = None, duckdb_path: Path
     settings = settings or get_settings()
     duckdb_path = duckdb_path or settings.warehouse_duckdb
     duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.update({"CITYLAKE_LAKEHOUSE": settings.lakehouse,
-                       "CITYLAKE_DUCKDB_PATH": str(duckdb_path),
-                       "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-                       # a test runs only when every model it reads is built: building the core
-                       # dimensions must not run a health mart's relationship test against them
-                       "DBT_INDIRECT_SELECTION": "cautious"})
+    os.environ.update(dbt_env(settings, duckdb_path))
     # each warehouse file its own target folder: two DAGs building at once never share one
     work = settings.run_dir / "dbt" / duckdb_path.stem
     full = [*args, "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT),

@@ -163,9 +163,10 @@ def merge_by_keys(rows: pa.Table, uri: str, keys: Sequence[str], delete_flag: st
     rewrites files with ``string_view`` columns, which pyarrow cannot filter, so every filtered read of
     the table by pyarrow, DuckDB or a notebook would fail. Copy-on-write either way: no deletion vectors,
     so the table stays readable by the Spark bridge."""
-    schema = pa.schema(DeltaTable(uri).schema().to_arrow())
+    target = DeltaTable(uri)
+    check_bridgeable(target)
     if not rows.num_rows:
-        write_deltalake(uri, schema.empty_table(), mode="append",
+        write_deltalake(uri, pa.schema(target.schema().to_arrow()).empty_table(), mode="append",
                         commit_properties=commit_properties(metadata=metadata))
         return
     keep = pc.invert(pc.fill_null(rows[delete_flag], False))
