@@ -109,6 +109,20 @@ def job_metadata(table: DeltaTable, key: str, depth: int = 50) -> str | None:
 APPEND_ONLY = frozenset({("WRITE", "Append"), ("VACUUM START", None), ("VACUUM END", None)})
 
 
+def all_null(snapshot: DeltaTable, column: str) -> bool:
+    """Whether ``column`` is null in every row, from the files' statistics alone: no data is read. False
+    when a file has no statistics for it (it may hold a value); True for a table without the column."""
+    if column not in pa.schema(snapshot.schema().to_arrow()).names:
+        return True
+    actions = pa.table(snapshot.get_add_actions(flatten=True))
+    stat = f"null_count.{column}"
+    if not actions.num_rows:
+        return True
+    if stat not in actions.column_names or actions[stat].null_count:
+        return False
+    return pc.all(pc.equal(actions[stat], actions["num_records"])).as_py()
+
+
 def appended_since(uri: str, version: int, table_id: str | None = None) -> bool:
     """Whether every commit after ``version`` only appended rows (or vacuumed), so the rows added since
     are exactly the files added since. False after an overwrite, repair, merge, delete, compaction or

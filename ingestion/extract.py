@@ -155,10 +155,9 @@ def bronze_watermark(snapshot: DeltaTable | None, column: str,
     if snapshot is None:
         return None
     actions = pa.table(snapshot.get_add_actions(flatten=True))
-    stat, flags = f"max.{column}", f"null_count.{WATERMARK_FLAG}"
-    clean = (pc.equal(actions[flags], actions["num_records"]) if flags in actions.column_names
-             else pa.array([True] * actions.num_rows))
-    if stat in actions.column_names and actions.num_rows and actions[stat].null_count == 0 and pc.all(clean).as_py():
+    stat = f"max.{column}"
+    if (stat in actions.column_names and actions.num_rows and actions[stat].null_count == 0
+            and delta.all_null(snapshot, WATERMARK_FLAG)):
         value = max(actions[stat].to_pylist())  # file statistics: no data scan
     else:
         values = _trusted_watermarks(snapshot, column)

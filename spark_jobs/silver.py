@@ -401,9 +401,14 @@ def run(name: str, settings: Settings | None = None, spark=None, full_rebuild: b
             version = state["bronze_version"]
             if since is None:
                 with _timed(timings, cfg.silver.name, "full build"):
-                    good, bad = shape(delta.read_spark(spark, uri, version=version), source, cfg, wards, salt)
-                    delta.replace_where(bad.toArrow(), q_uri, f"source_table = '{cfg.name}'",
-                                        metadata={"citylake.job": f"silver.{name}"})
+                    bronze = delta.read_spark(spark, uri, version=version)
+                    if delta.all_null(delta.table(uri, version=version), WATERMARK_FLAG):
+                        # nothing flagged (the files' statistics say): the latest version is the newest
+                        # watermark, one sort of each key's versions instead of two
+                        bronze = bronze.drop(WATERMARK_FLAG)
+                    good, bad = shape(bronze, source, cfg, wards, salt)
+                    its_rows = delta.keys_predicate(pa.table({"source_table": [cfg.name]}))
+                    delta.replace_where(bad.toArrow(), q_uri, its_rows, metadata={"citylake.job": f"silver.{name}"})
                     delta.write_spark(good, target, mode="overwrite", metadata=meta(state))
                 continue
             if since == version:  # no bronze commit since the last build: nothing to read, no Spark job

@@ -4,7 +4,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
 from pyspark.sql import functions as F
 
@@ -166,3 +166,24 @@ def test_merge_by_keys_upserts_and_deletes_and_every_reader_still_filters(tmp_pa
                                   "_del": [False, True]}), dated, ["id", "from"], "_del")
     assert sorted(tuple(r.values()) for r in delta.read_arrow(dated).to_pylist()) == [
         (1, day, "a"), (1, day.replace(month=2), "B")]
+
+
+def test_all_null_reads_the_statistics_and_never_guesses(spark, tmp_path):
+    """Silver skips the flagged-watermark ranking when the files' statistics say no row is flagged:
+    a flag in any file, or a file without statistics for the column, must say otherwise."""
+    uri = str(tmp_path / "t")
+    delta.write_arrow(pa.table({"id": [1, 2], "flag": pa.array([None, None], pa.string())}), uri)
+    assert delta.all_null(delta.table(uri), "flag")
+    assert delta.all_null(delta.table(uri), "not_a_column")
+    delta.write_arrow(pa.table({"id": [3], "flag": ["future"]}), uri)
+    assert not delta.all_null(delta.table(uri), "flag")
+    assert delta.all_null(delta.table(uri, version=0), "flag")       # the snapshot read, not the folder
+    # a Spark-written file through the bridge carries statistics too
+    spark_uri = str(tmp_path / "s")
+    delta.write_spark(spark.createDataFrame([(1, None)], "id long, flag string"), spark_uri)
+    assert delta.all_null(delta.table(spark_uri), "flag")
+    # a file whose statistics leave the column out may hold a value: not all null
+    unindexed = str(tmp_path / "u")
+    write_deltalake(unindexed, pa.table({"id": [1], "flag": pa.array([None], pa.string())}),
+                    configuration={"delta.dataSkippingNumIndexedCols": "1"})
+    assert not delta.all_null(delta.table(unindexed), "flag")
