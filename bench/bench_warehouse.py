@@ -102,6 +102,21 @@ def _dbt_build(settings: Settings, duckdb_path: Path, copy_sources: bool = False
                         f"{tmp}/target", "--log-path", f"{tmp}/logs", "--quiet"], env=env, check=True)
 
 
+def _end_spark(spark) -> None:
+    """Stop the session and end its JVM: under the scheduler dbt runs in a task process of its own, with
+    no Spark beside it, so the dbt stage's peak must not count a JVM that silver left resident."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    proc = getattr(gateway, "proc", None)
+    if proc is not None:
+        gateway.shutdown()
+        proc.stdin.close()      # the gateway server exits on EOF of its stdin
+        proc.wait(timeout=120)
+        SparkContext._gateway = SparkContext._jvm = None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=10.0)
@@ -158,7 +173,7 @@ def main() -> None:
         with stage(f"silver {name}", settings) as rec:
             counts = health_silver.run(settings, spark) if name == "health" else silver.run(name, settings, spark)
             rec["rows"] = sum(counts.values())
-    spark.stop()
+    _end_spark(spark)
     with stage("dbt build (dims + leadership marts)", settings):
         _dbt_build(settings, settings.warehouse_duckdb)
     if args.dbt_copy_too:   # the former way, side by side: every source copied into DuckDB first

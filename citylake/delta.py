@@ -167,6 +167,16 @@ def keys_predicate(keys: pa.Table) -> str:
     return " OR ".join(f"({c})" for c in clauses) if len(clauses) > 1 else clauses[0]
 
 
+# delta-rs works through a replaceWhere predicate recursively, once per literal, on the calling thread:
+# the main thread's 8 MiB stack overflowed (a segfault, not an error) between 10,000 and 30,000 keys.
+# The write runs on a thread whose stack grows with the predicate (reserved, touched only as deep as it
+# goes); beyond this many keys the predicate's own memory grows too (about 1.5 GB at 110,000), and the
+# table is rewritten without their rows instead: every file then, which scattered keys cost anyway.
+PREDICATE_MAX_KEYS = 200_000
+_STACK_PER_LITERAL = 2048
+_STACK_FLOOR = 64 * 2**20
+
+
 def merge_by_keys(rows: pa.Table, uri: str, keys: Sequence[str], delete_flag: str,
                   metadata: dict | None = None) -> None:
     """Replace the target's rows for the keys in ``rows``, in one commit: a row whose ``delete_flag``
@@ -184,7 +194,59 @@ def merge_by_keys(rows: pa.Table, uri: str, keys: Sequence[str], delete_flag: st
                         commit_properties=commit_properties(metadata=metadata))
         return
     keep = pc.invert(pc.fill_null(rows[delete_flag], False))
-    replace_where(rows.filter(keep), uri, keys_predicate(rows.select(list(keys))), metadata=metadata)
+    if rows.num_rows > PREDICATE_MAX_KEYS:
+        _rewrite_without(target, uri, rows.select(list(keys)), rows.filter(keep), metadata)
+        return
+    predicate = keys_predicate(rows.select(list(keys)))
+    _on_deep_stack(replace_where, rows.num_rows, rows.filter(keep), uri, predicate, metadata=metadata)
+
+
+def _on_deep_stack(fn, literals: int, *args, **kwargs):
+    """``fn(*args, **kwargs)`` on a thread with room for delta-rs' recursion over ``literals`` literals."""
+    import threading
+
+    done: dict = {}
+
+    def run():
+        try:
+            done["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 -- re-raised on the caller's thread
+            done["error"] = exc
+
+    previous = threading.stack_size(max(_STACK_FLOOR, literals * _STACK_PER_LITERAL))
+    try:
+        worker = threading.Thread(target=run, name="delta-deep-stack")
+        worker.start()
+    finally:
+        threading.stack_size(previous)
+    worker.join()
+    if "error" in done:
+        raise done["error"]
+    return done.get("value")
+
+
+def _key_text(table: pa.Table, keys: Sequence[str]) -> pa.Array:
+    parts = [pc.cast(table[k], pa.string()) for k in keys]
+    return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "\x1f")
+
+
+def _rewrite_without(target: DeltaTable, uri: str, drop: pa.Table, rows: pa.Table, metadata: dict | None) -> None:
+    """The table without ``drop``'s keys, plus ``rows``, in one overwrite commit, streamed batch by batch."""
+    schema = pa.schema(target.schema().to_arrow())
+    keys = drop.column_names
+    gone = pc.unique(_key_text(drop, keys))
+    held_files = target.to_pyarrow_dataset()   # made here: the writer's runtime drives the generator below
+
+    def batches():
+        for batch in held_files.to_batches():
+            held = pa.Table.from_batches([batch])
+            kept = held.filter(pc.invert(pc.fill_null(pc.is_in(_key_text(held, keys), value_set=gone), False)))
+            yield from kept.select(schema.names).cast(schema).to_batches()
+        yield from rows.select(schema.names).cast(schema).to_batches()
+
+    write_deltalake(uri, pa.RecordBatchReader.from_batches(schema, batches()), mode="overwrite",
+                    partition_by=target.metadata().partition_columns or None,
+                    commit_properties=commit_properties(metadata=metadata))
 
 
 def replace_where(rows: pa.Table, uri: str, predicate: str, metadata: dict | None = None) -> None:

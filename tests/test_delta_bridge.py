@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError
@@ -126,10 +127,14 @@ def test_replace_if_changed_adds_a_version_only_when_the_rows_differ(tmp_path):
     assert delta.replace_if_changed(wider, uri) is True and delta.read_arrow(uri).column_names == wider.column_names
 
 
-def test_merge_by_keys_upserts_and_deletes_and_every_reader_still_filters(tmp_path):
+@pytest.mark.parametrize("predicate_max_keys", [delta.PREDICATE_MAX_KEYS, 0], ids=["replaceWhere", "rewrite"])
+def test_merge_by_keys_upserts_and_deletes_and_every_reader_still_filters(tmp_path, monkeypatch, predicate_max_keys):
     """Keys of one and of two columns, a quote in a key, updates, inserts and deletes in one commit;
-    the files stay plain ``string`` so pyarrow, DuckDB and Polars filter the table alike."""
+    the files stay plain ``string`` so pyarrow, DuckDB and Polars filter the table alike. The same
+    through a predicate on the keys and through the rewrite that many keys take."""
     from readers import filtered_reads, view_typed_files
+
+    monkeypatch.setattr(delta, "PREDICATE_MAX_KEYS", predicate_max_keys)
 
     uri = str(tmp_path / "q")
     delta.write_arrow(pa.table({"source_table": ["a", "a", "b", "b"], "source_key": ["1", "O'Neil", "1", "2"],
@@ -166,6 +171,30 @@ def test_merge_by_keys_upserts_and_deletes_and_every_reader_still_filters(tmp_pa
                                   "_del": [False, True]}), dated, ["id", "from"], "_del")
     assert sorted(tuple(r.values()) for r in delta.read_arrow(dated).to_pylist()) == [
         (1, day, "a"), (1, day.replace(month=2), "B")]
+
+
+def test_merge_by_keys_of_a_busy_day(tmp_path):
+    """A day's changed keys by the hundred thousand: delta-rs walks the predicate recursively, which
+    overflowed the main thread's stack (a segfault) at 30,000 keys. Both ways give the same table."""
+    import numpy as np
+
+    results = {}
+    for way, limit in (("replaceWhere", delta.PREDICATE_MAX_KEYS), ("rewrite", 0)):
+        uri = str(tmp_path / way)
+        ids = np.arange(400_000, dtype=np.int64)
+        for part in np.array_split(ids, 8):     # several files, as days of appends leave
+            delta.write_arrow(pa.table({"id": part, "v": np.zeros(len(part))}), uri)
+        changed = ids[::4]     # 100,000 keys across every file
+        change = pa.table({"id": changed, "v": np.ones(len(changed)), "_del": changed % 8 == 4})
+        delta.PREDICATE_MAX_KEYS, saved = limit, delta.PREDICATE_MAX_KEYS
+        try:
+            delta.merge_by_keys(change, uri, ["id"], "_del")
+        finally:
+            delta.PREDICATE_MAX_KEYS = saved
+        results[way] = delta.read_arrow(uri).sort_by("id")
+    assert results["replaceWhere"].equals(results["rewrite"])
+    merged = results["rewrite"]
+    assert merged.num_rows == 400_000 - 50_000 and pc.sum(merged["v"]).as_py() == 50_000
 
 
 def test_all_null_reads_the_statistics_and_never_guesses(spark, tmp_path):
