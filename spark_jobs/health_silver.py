@@ -23,7 +23,7 @@ from citylake.catalog import bronze_uri, restricted_uri, silver_uri
 from citylake.geo import HCMC_BOUNDS
 from citylake.settings import Settings, get_settings
 from citylake.spark import spark_session
-from spark_jobs.common import ensure_ward_mapping, first_reason, latest_versions
+from spark_jobs.common import ensure_ward_mapping, first_reason, latest_versions, read_bronze
 from spark_jobs.text import nfc, phone_e164
 
 log = logging.getLogger(__name__)
@@ -158,8 +158,8 @@ def run(settings: Settings | None = None, spark=None) -> dict[str, int]:
     settings = settings or get_settings()
     spark = spark or spark_session("health_silver", settings)
     wards = ensure_ward_mapping(spark, settings)
-    fac_bronze = delta.read_spark(spark, bronze_uri(settings, "health_dept", "facilities"))
-    cert_bronze = delta.read_spark(spark, bronze_uri(settings, "health_dept", "practice_certificates"))
+    fac_bronze = read_bronze(spark, bronze_uri(settings, "health_dept", "facilities"))
+    cert_bronze = read_bronze(spark, bronze_uri(settings, "health_dept", "practice_certificates"))
     fac, fac_bad, canonical = facilities(fac_bronze, wards)
     certs, identities, cert_bad = certificates(cert_bronze, canonical, settings.pseudonym_salt)
     meta = {"citylake.job": "health_silver"}

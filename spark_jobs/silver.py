@@ -41,7 +41,14 @@ from citylake.catalog import bronze_uri, silver_uri
 from citylake.settings import Settings, get_settings
 from citylake.source_config import SilverSpec, SourceConfig, TableConfig, load_source
 from citylake.spark import spark_session
-from spark_jobs.common import WATERMARK_FLAG, ensure_ward_mapping, first_reason, latest_versions, ranked_versions
+from spark_jobs.common import (
+    WATERMARK_FLAG,
+    ensure_ward_mapping,
+    first_reason,
+    latest_versions,
+    ranked_versions,
+    read_bronze,
+)
 from spark_jobs.text import nfc
 
 log = logging.getLogger(__name__)
@@ -401,12 +408,7 @@ def run(name: str, settings: Settings | None = None, spark=None, full_rebuild: b
             version = state["bronze_version"]
             if since is None:
                 with _timed(timings, cfg.silver.name, "full build"):
-                    bronze = delta.read_spark(spark, uri, version=version)
-                    if delta.all_null(delta.table(uri, version=version), WATERMARK_FLAG):
-                        # nothing flagged (the files' statistics say): the latest version is the newest
-                        # watermark, one sort of each key's versions instead of two
-                        bronze = bronze.drop(WATERMARK_FLAG)
-                    good, bad = shape(bronze, source, cfg, wards, salt)
+                    good, bad = shape(read_bronze(spark, uri, version), source, cfg, wards, salt)
                     its_rows = delta.keys_predicate(pa.table({"source_table": [cfg.name]}))
                     delta.replace_where(bad.toArrow(), q_uri, its_rows, metadata={"citylake.job": f"silver.{name}"})
                     delta.write_spark(good, target, mode="overwrite", metadata=meta(state))
