@@ -393,8 +393,8 @@ def run(name: str, settings: Settings | None = None, spark=None, full_rebuild: b
 
     if all(p[3] is None for p in plans):  # every table rebuilt: the quarantine too, in one commit, before the tables
         started = time.monotonic()
-        shaped = [(p, *shape(delta.read_spark(spark, p[1], version=p[4]["bronze_version"]), source, p[0], wards,
-                             salt)) for p in plans]
+        shaped = [(p, *shape(read_bronze(spark, p[1], p[4]["bronze_version"]), source, p[0], wards, salt))
+                  for p in plans]
         quarantine = shaped[0][2]
         for *_, bad in shaped[1:]:
             quarantine = quarantine.unionByName(bad)
