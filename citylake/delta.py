@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -203,8 +204,6 @@ def merge_by_keys(rows: pa.Table, uri: str, keys: Sequence[str], delete_flag: st
 
 def _on_deep_stack(fn, literals: int, *args, **kwargs):
     """``fn(*args, **kwargs)`` on a thread with room for delta-rs' recursion over ``literals`` literals."""
-    import threading
-
     done: dict = {}
 
     def run():

@@ -18,8 +18,9 @@ def read_bronze(spark, uri: str, version: int | None = None) -> DataFrame:
     """Bronze for a full build. Where the files' statistics say no version's watermark is flagged, the
     flag column is left out: the latest version is then the newest watermark, and each key's versions
     are sorted once instead of twice (see :func:`ranked_versions`)."""
-    bronze = delta.read_spark(spark, uri, version=version)
-    if delta.all_null(delta.table(uri, version=version), WATERMARK_FLAG):
+    snapshot = delta.table(uri, version=version)   # one version for both: a commit may land in between
+    bronze = delta.read_spark(spark, uri, version=snapshot.version())
+    if delta.all_null(snapshot, WATERMARK_FLAG):
         bronze = bronze.drop(WATERMARK_FLAG)
     return bronze
 

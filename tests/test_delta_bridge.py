@@ -173,7 +173,7 @@ def test_merge_by_keys_upserts_and_deletes_and_every_reader_still_filters(tmp_pa
         (1, day, "a"), (1, day.replace(month=2), "B")]
 
 
-def test_merge_by_keys_of_a_busy_day(tmp_path):
+def test_merge_by_keys_of_a_busy_day(tmp_path, monkeypatch):
     """A day's changed keys by the hundred thousand: delta-rs walks the predicate recursively, which
     overflowed the main thread's stack (a segfault) at 30,000 keys. Both ways give the same table."""
     import numpy as np
@@ -186,11 +186,8 @@ def test_merge_by_keys_of_a_busy_day(tmp_path):
             delta.write_arrow(pa.table({"id": part, "v": np.zeros(len(part))}), uri)
         changed = ids[::4]     # 100,000 keys across every file
         change = pa.table({"id": changed, "v": np.ones(len(changed)), "_del": changed % 8 == 4})
-        delta.PREDICATE_MAX_KEYS, saved = limit, delta.PREDICATE_MAX_KEYS
-        try:
-            delta.merge_by_keys(change, uri, ["id"], "_del")
-        finally:
-            delta.PREDICATE_MAX_KEYS = saved
+        monkeypatch.setattr(delta, "PREDICATE_MAX_KEYS", limit)
+        delta.merge_by_keys(change, uri, ["id"], "_del")
         results[way] = delta.read_arrow(uri).sort_by("id")
     assert results["replaceWhere"].equals(results["rewrite"])
     merged = results["rewrite"]
